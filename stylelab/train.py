@@ -107,9 +107,11 @@ def _seed(seed: int) -> None:
 
 def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_size: int | None = None,
           lr: float | None = None, seed: int = 0, model: nn.Module | None = None, cfg=None,
-          clip: float = 10.0, device=None, progress: bool = True) -> Result:
+          params=None, clip: float = 10.0, device=None, progress: bool = True) -> Result:
     """Train ``method`` (a name or module) on ``content`` (folder, list of files/asset names/tensors)
-    and ``style`` (a file, folder, asset name, tensor or list); returns the model and loss history."""
+    and ``style`` (a file, folder, asset name, tensor or list); returns the model and loss history.
+
+    ``params`` restricts training to these parameters (e.g. only a new style's gamma/beta)."""
     from . import methods
     mod = methods.get(method) if isinstance(method, str) else method
     cfg = cfg if cfg is not None else mod.Config()
@@ -121,8 +123,12 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
     model = (model if model is not None else mod.build(cfg)).to(dev)
     data = Batches(load_images(content, size, "content"), load_images(style, size, "style"), size,
                    batch_size, seed)
-    params = (mod.trainable_parameters(model) if hasattr(mod, "trainable_parameters")
-              else [p for p in model.parameters() if p.requires_grad])
+    if params is not None:
+        params = list(params)
+    elif hasattr(mod, "trainable_parameters"):
+        params = list(mod.trainable_parameters(model))
+    else:
+        params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr or getattr(cfg, "lr", 1e-3))
     from tqdm.auto import tqdm
     bar = tqdm(range(steps), desc=f"train {getattr(mod, '__name__', 'model').rsplit('.', 1)[-1]}",

@@ -1,0 +1,22 @@
+"""``python -m stylelab bench [methods...]``.
+
+With one method that has its own report (``stylelab/bench/<method>.py`` defining ``main(argv)``),
+that report runs. Otherwise the arena (``stylelab/bench/arena.py``) compares the named methods, or
+all of them.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    names = [a for a in argv if not a.startswith("-")]
+    first = argv[0] if argv and not argv[0].startswith("-") else None
+    if first and len(names) >= 1 and importlib.util.find_spec(f"stylelab.bench.{first}") is not None \
+            and not (len([n for n in names if importlib.util.find_spec(f"stylelab.methods.{n}")]) > 1):
+        return int(importlib.import_module(f"stylelab.bench.{first}").main(argv[1:]) or 0)
+    from . import arena
+    return int(arena.main(argv) or 0)
