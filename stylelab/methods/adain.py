@@ -7,8 +7,16 @@ f is VGG-19 up to relu4_1 (frozen), g a decoder that mirrors it.
 """
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+from typing import Sequence
+
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+
+from .. import assets, stats
+from ..errors import ArgumentError, CheckpointError, ImageError
 
 
 class Decoder(nn.Module):
@@ -33,3 +41,340 @@ class Decoder(nn.Module):
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
         return self.net(t)
+
+
+# ---------------------------------------------------------------- configuration and model
+
+CONTENT_LAYER = "relu4_1"
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")  # Huang & Belongie Sec. 6.2, equal weights
+
+
+@dataclass
+class Config:
+    """AdaIN's training settings.
+
+    - ``style_weight`` lambda in L = L_c + lambda L_s: 10, the default of the widely used PyTorch
+      reimplementation (naoto0804/pytorch-AdaIN, whose trained decoder the source slides use); the
+      slides give no number, so this is our choice following it. Both losses are means of squared
+      errors there and here (``stylelab.losses``).
+    - ``lr`` 1e-4, ``batch_size`` 8, 256 px crops of images resized to 512: the paper's training
+      recipe (Adam; MS-COCO content, WikiArt style, ~160k iterations).
+    - ``width`` scales the decoder's channels; 1.0 is the paper's decoder (our option, for quick
+      CPU experiments).
+    """
+    style_weight: float = 10.0
+    content_weight: float = 1.0
+    lr: float = 1e-4
+    batch_size: int = 8
+    size: int = 256
+    width: float = 1.0
+
+
+class AdaINNet(nn.Module):
+    """T(c, s) = g(AdaIN(f(c), f(s))). Only the decoder g has weights of its own; the frozen VGG-19
+    encoder f is fetched with ``stylelab.encoders.vgg19`` when needed (it is not a submodule, so it
+    stays out of state dicts and checkpoints)."""
+
+    def __init__(self, cfg: Config | None = None):
+        super().__init__()
+        self.cfg = cfg or Config()
+        self.decoder = Decoder(512, self.cfg.width)
+
+    def encoder(self):
+        from ..encoders import vgg19
+        return vgg19(device=str(self.device))
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.decoder.parameters()).device
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """f(x): VGG-19 relu4_1 features."""
+        return self.encoder().encode(x, [CONTENT_LAYER])[CONTENT_LAYER]
+
+    def forward(self, content: torch.Tensor, style: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+        fc = self.encode(content)
+        t = stats.adain(fc, self.encode(style))
+        return self.decoder((1 - alpha) * fc + alpha * t)
+
+
+def build(cfg: Config | None = None) -> AdaINNet:
+    return AdaINNet(cfg)
+
+
+def trainable_parameters(model: AdaINNet):
+    return model.decoder.parameters()
+
+
+def loss(model: AdaINNet, batch: dict) -> dict:
+    """Huang & Belongie Eq. 11-13: with t = AdaIN(f(c), f(s)),
+
+        L_c = ||f(g(t)) - t||^2                       (the AdaIN target, not the content features)
+        L_s = sum_i ||mu(phi_i(g(t))) - mu(phi_i(s))||^2 + ||sigma(phi_i(g(t))) - sigma(phi_i(s))||^2
+
+    over relu1_1..relu4_1; returns {"content": w_c L_c, "style": lambda L_s}.
+    """
+    from ..losses import content_loss, mean_std_style_loss
+    cfg = model.cfg
+    enc = model.encoder()
+    c, s = batch["content"], batch["style"]
+    with torch.no_grad():
+        fc = enc.encode(c, [CONTENT_LAYER])[CONTENT_LAYER]
+        fs = enc.encode(s, STYLE_LAYERS)
+        t = stats.adain(fc, fs[CONTENT_LAYER])
+    out = model.decoder(t)
+    fo = enc.encode(out, STYLE_LAYERS)
+    lc, _ = content_loss({CONTENT_LAYER: fo[CONTENT_LAYER]}, {CONTENT_LAYER: t})
+    ls, _ = mean_std_style_loss(fo, {l: stats.mean_std(fs[l]) for l in STYLE_LAYERS})
+    return {"content": cfg.content_weight * lc, "style": cfg.style_weight * ls}
+
+
+def pretrained(name: str = "default") -> AdaINNet:
+    """The shipped AdaIN decoder, offline; a CheckpointError saying how to train one if none ships."""
+    from .. import weights
+    try:
+        ckpt = weights.pretrained_checkpoint("adain", name)
+    except CheckpointError as e:
+        raise CheckpointError(
+            f"{e} -- for AdaIN: stylelab.train.train('adain', CONTENT_DIR, STYLE_DIR, size=256, steps=160000) "
+            "(hours on a GPU for the paper's quality), then stylize(..., model=result.model)") from None
+    known = {f.name for f in dataclasses.fields(Config)}
+    cfg = Config(**{k: v for k, v in dict(ckpt["meta"].get("config", {})).items() if k in known})
+    model = build(cfg)
+    try:
+        model.load_state_dict(ckpt["state"])
+    except RuntimeError as e:
+        raise CheckpointError(f"the adain/{name} checkpoint does not fit the decoder ({str(e).splitlines()[0]}); "
+                              "re-export it with the trainer") from None
+    return model.eval()
+
+
+def _model(model) -> AdaINNet:
+    if model is None:
+        return pretrained()
+    if not isinstance(model, AdaINNet):
+        raise ArgumentError(f"model= must be an AdaIN model (adain.build() or adain.pretrained()), "
+                            f"got {type(model).__name__}")
+    return model
+
+
+# ---------------------------------------------------------------- cached style features
+
+@dataclass
+class StyleFeatures:
+    """A style encoded once: its relu4_1 channel statistics (all AdaIN needs) and the image itself
+    (kept for ``preserve_color``, which recolours the style to each content and so re-encodes it)."""
+    image: torch.Tensor
+    mean: torch.Tensor   # (1, 512, 1, 1)
+    std: torch.Tensor    # (1, 512, 1, 1)
+
+
+@torch.no_grad()
+def encode_style(style, size: int | None = None, model: AdaINNet | None = None, device=None) -> StyleFeatures:
+    """Encode ``style`` once (a tensor, path or bundled name; ``size`` = long side) and return the
+    cached features; pass them to ``stylize`` in place of the image to skip the style encoder."""
+    if isinstance(style, StyleFeatures):
+        return style
+    dev = model.device if model is not None else torch.device(device or "cpu")
+    x = assets.resolve(style, size).to(dev)
+    if x.shape[0] != 1:
+        raise ImageError(f"a style must be one image, got a batch of {x.shape[0]}; pass them as a list")
+    from ..encoders import vgg19
+    mu, sigma = stats.mean_std(vgg19(device=str(dev)).encode(x, [CONTENT_LAYER])[CONTENT_LAYER])
+    return StyleFeatures(x, mu, sigma)
+
+
+# ---------------------------------------------------------------- controls
+
+def _check_alpha(alpha) -> float:
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"alpha={alpha!r} must be a number in [0, 1]") from None
+    if not (0.0 <= a <= 1.0):
+        raise ArgumentError(f"alpha={a} is outside [0, 1]; 0 keeps the content, 1 is full style")
+    return a
+
+
+def _style_weights(weights, k: int) -> list[float]:
+    if weights is None:
+        return [1.0 / k] * k
+    w = [float(v) for v in (weights.tolist() if isinstance(weights, torch.Tensor) else weights)]
+    if len(w) != k:
+        raise ArgumentError(f"style_weights has {len(w)} entries for {k} styles; give one weight per style")
+    if any(v < 0 for v in w) or not sum(w) > 0:
+        raise ArgumentError(f"style_weights={w} must be >= 0 and sum to a positive number; they are "
+                            "normalised to sum to 1")
+    return [v / sum(w) for v in w]
+
+
+def _to_mask(m, name: str) -> torch.Tensor:
+    """One mask as a float (1,1,H,W) tensor in [0,1]."""
+    import numpy as np
+    from PIL import Image
+    if isinstance(m, Image.Image):
+        m = np.asarray(m.convert("L"), dtype=np.float32) / 255.0
+    if isinstance(m, np.ndarray):
+        m = torch.from_numpy(np.ascontiguousarray(m))
+    if not isinstance(m, torch.Tensor):
+        raise ArgumentError(f"{name} is a {type(m).__name__}; pass a tensor, numpy array or PIL image")
+    m = m.float()
+    while m.dim() > 2 and m.shape[0] == 1:
+        m = m[0]
+    if m.dim() != 2:
+        raise ArgumentError(f"{name} has shape {tuple(m.shape)}; a mask is (H,W) with values in [0,1]")
+    if not torch.isfinite(m).all() or m.min() < 0 or m.max() > 1:
+        raise ArgumentError(f"{name} has values outside [0,1]; use 1 where the style goes and 0 elsewhere")
+    return m[None, None]
+
+
+def masks_for(mask, k: int, size: tuple[int, int]) -> torch.Tensor:
+    """The masks of ``k`` styles as (k,1,H,W) at the content's ``size``.
+
+    ``mask`` is one mask per style (a list, or a (k,H,W) tensor); with two styles a single mask
+    means [mask, 1 - mask]; with one style, the style goes where the mask is 1 and the content stays
+    elsewhere. A mask of the content's size is used as is; one of the same aspect ratio (within 2%)
+    is resized to it; any other size is an error.
+    """
+    if isinstance(mask, torch.Tensor) and mask.dim() == 3 and mask.shape[0] == k and k > 1:
+        mask = list(mask)
+    if not isinstance(mask, (list, tuple)):
+        mask = [mask]
+    ms = [_to_mask(m, f"mask {i}") for i, m in enumerate(mask)]
+    if len(ms) == 1 and k == 2:
+        ms = [ms[0], 1 - ms[0]]
+    if len(ms) != k:
+        raise ArgumentError(f"got {len(ms)} masks for {k} styles; give one mask per style")
+    h, w = size
+    out = []
+    for i, m in enumerate(ms):
+        mh, mw = m.shape[-2:]
+        if (mh, mw) != (h, w):
+            if abs(mh / mw - h / w) > 0.02 * (h / w):
+                raise ArgumentError(f"mask {i} is {mw}x{mh} px but the content is {w}x{h} px; make a mask "
+                                    "of the content's size (or at least its aspect ratio)")
+            m = F.interpolate(m, size=(h, w), mode="bilinear", align_corners=False).clamp(0, 1)
+        out.append(m)
+    return torch.cat(out, 0)
+
+
+def _masked_mean_std(f: torch.Tensor, m: torch.Tensor, eps: float = stats.EPS):
+    """Channel mean/std of ``f`` over the positions weighted by ``m`` (1,1,h,w)."""
+    wsum = m.sum((2, 3), keepdim=True).clamp_min(1e-6)
+    mu = (f * m).sum((2, 3), keepdim=True) / wsum
+    var = ((f - mu) ** 2 * m).sum((2, 3), keepdim=True) / wsum
+    return mu, (var + eps).sqrt()
+
+
+def adain_target(fc: torch.Tensor, styles: Sequence[StyleFeatures], weights: Sequence[float] | None = None,
+                 masks: torch.Tensor | None = None, alpha: float = 1.0) -> torch.Tensor:
+    """The feature the decoder inverts (Huang & Belongie Sec. 7.1):
+
+    - interpolation: t = sum_k w_k AdaIN(f(c), f(s_k));
+    - spatial control: in each region m_k, AdaIN of the content features *of that region* to s_k
+      (t = sum_k m_k t_k / sum_k m_k; where no mask covers a position the content feature stays);
+    - trade-off: (1 - alpha) f(c) + alpha t.
+    """
+    if masks is None:
+        w = weights if weights is not None else [1.0 / len(styles)] * len(styles)
+        norm = stats.normalize(fc)
+        t = sum(wk * (s.std * norm + s.mean) for wk, s in zip(w, styles))
+    else:
+        m = F.interpolate(masks.to(fc), size=fc.shape[-2:], mode="bilinear", align_corners=False,
+                          antialias=True).clamp(0, 1)
+        t = torch.zeros_like(fc)
+        for k, s in enumerate(styles):
+            mk = m[k:k + 1]
+            mu, sigma = _masked_mean_std(fc, mk)
+            t = t + mk * (s.std * (fc - mu) / sigma + s.mean)
+        cover = m.sum(0, keepdim=True)
+        t = torch.where(cover > 1e-6, t / cover.clamp_min(1e-6), fc)
+    return (1 - alpha) * fc + alpha * t
+
+
+def _pad8(x: torch.Tensor) -> tuple[torch.Tensor, int, int]:
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % 8, (-w) % 8
+    if ph or pw:
+        x = F.pad(x, (0, pw, 0, ph), mode="reflect")
+    return x, h, w
+
+
+@torch.no_grad()
+def stylize(content, style, alpha: float = 1.0, style_weights=None, preserve_color: bool = False,
+            mask=None, model: AdaINNet | None = None, size: int | None = None,
+            style_size: int | None = None) -> torch.Tensor:
+    """Stylise ``content`` with ``style``: T(c, s, alpha) = g((1 - alpha) f(c) + alpha AdaIN(f(c), f(s))).
+
+    - ``style``: an image (tensor, path, bundled name), a ``StyleFeatures`` from ``encode_style``
+      (encoded once, reused), or a list of them for interpolation / spatial control;
+    - ``alpha`` in [0, 1]: content-style trade-off;
+    - ``style_weights``: one weight per style (>= 0, normalised to sum to 1; default equal);
+    - ``preserve_color``: recolour each style to the content's colour statistics first
+      (``stats.match_color``), as the paper's colour control;
+    - ``mask``: spatial control, see ``masks_for`` (not combined with ``style_weights``);
+    - ``model``: an AdaIN model; default ``pretrained()``;
+    - ``size`` / ``style_size``: long side to resize the content / style images to.
+
+    Returns (B,3,H,W) in [0,1], the content's size.
+    """
+    alpha = _check_alpha(alpha)
+    model = _model(model)
+    dev = model.device
+    c = assets.resolve(content, size).to(dev)
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    if not styles:
+        raise ArgumentError("no style given; pass a style image or a list of them")
+    if mask is not None and style_weights is not None:
+        raise ArgumentError("give either style_weights (interpolation) or mask (spatial control), not both")
+    w = _style_weights(style_weights, len(styles))
+    if preserve_color:
+        imgs = [s.image if isinstance(s, StyleFeatures) else assets.resolve(s, style_size) for s in styles]
+        feats = [encode_style(stats.match_color(im.to(dev), c[:1]), model=model) for im in imgs]
+    else:
+        feats = [encode_style(s, style_size, model=model) if not isinstance(s, StyleFeatures)
+                 else StyleFeatures(s.image, s.mean.to(dev), s.std.to(dev)) for s in styles]
+    masks = masks_for(mask, len(feats), tuple(c.shape[-2:])) if mask is not None else None
+    x, h, w_ = _pad8(c)
+    if masks is not None:
+        masks, _, _ = _pad8(masks)
+    fc = model.encode(x)
+    t = adain_target(fc, feats, w, masks, alpha)
+    return model.decoder(t)[..., :h, :w_].clamp(0, 1)
+
+
+# ---------------------------------------------------------------- video
+
+@dataclass
+class VideoResult:
+    frames: list          # the stylised frames, each (1,3,H,W)
+    flicker: float        # mean |o_{t+1} - o_t| / mean |i_{t+1} - i_t|
+    path: object = None   # where the GIF/MP4 was written, if ``out`` was given
+
+
+def stylize_video(video, style, out=None, fps: float | None = None, size: int | None = None,
+                  max_frames: int | None = None, progress: bool = True, verbose: bool = True,
+                  **controls) -> VideoResult:
+    """Stylise ``video`` (a list of frames, or an animated GIF / MP4 path) frame by frame with the
+    style encoded once; write an animated GIF or MP4 to ``out`` (by its suffix) if given.
+
+    ``controls`` go to ``stylize`` (alpha, style_weights, preserve_color, mask, model). Reports the
+    flicker: the mean absolute change between consecutive output frames relative to the input's
+    (1 = as steady as the input; AdaIN has no temporal term, so expect more than 1).
+    """
+    from tqdm.auto import tqdm
+    from .. import video as vio
+    frames, src_fps = vio.read_frames(video, size=size, max_frames=max_frames)
+    model = _model(controls.pop("model", None))
+    style_size = controls.pop("style_size", None)
+    styles = style if isinstance(style, (list, tuple)) else [style]
+    feats = [encode_style(s, style_size, model=model) for s in styles]
+    feats = feats if isinstance(style, (list, tuple)) else feats[0]
+    outs = [stylize(f, feats, model=model, **controls).cpu()
+            for f in tqdm(frames, desc="stylize video", disable=not progress, leave=False)]
+    flick = vio.flicker(outs, frames)
+    path = vio.write_frames(outs, out, fps=fps or src_fps or 10) if out is not None else None
+    if verbose:
+        print(f"stylised {len(outs)} frames; flicker {flick:.2f}x the input's frame-to-frame change"
+              + (f"; wrote {path}" if path else ""))
+    return VideoResult(outs, flick, path)
