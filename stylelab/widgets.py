@@ -35,3 +35,33 @@ def figure_png(fig) -> bytes:
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
+
+
+# ---------------------------------------------------------------- 07 dynamic style kernels
+
+def attention_pixel_panel(model, content: torch.Tensor, style: torch.Tensor):
+    """Pick a content position (relu4_1 grid) with two sliders; shows its SAE attention over the
+    style image. ``panel.update(y, x)`` returns the attention map it drew (also ``panel.amap``)."""
+    from .plots import attention_overlay
+    with torch.no_grad():
+        fc, fs = model.encode(content), model.encode(style)
+    gh, gw = fc.shape[-2:]
+    ys = W.IntSlider(value=gh // 2, min=0, max=gh - 1, description="row", continuous_update=False)
+    xs = W.IntSlider(value=gw // 2, min=0, max=gw - 1, description="column", continuous_update=False)
+    img = W.Image(format="png")
+
+    def update(y=None, x=None):
+        y = ys.value if y is None else int(y)
+        x = xs.value if x is None else int(x)
+        with torch.no_grad():
+            amap = model.attention_map(fc, fs, y, x)
+        img.value = figure_png(attention_overlay(content, style, amap, (y, x), (gh, gw)))
+        box.amap = amap
+        return amap
+
+    for s in (ys, xs):
+        s.observe(lambda change: update(), names="value")
+    box = W.VBox([W.HBox([ys, xs]), img])
+    box.update, box.rows, box.cols, box.image = update, ys, xs, img
+    update()
+    return box
