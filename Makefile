@@ -16,11 +16,13 @@ $(STAMP): requirements.txt
 setup: $(STAMP)
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Unit tests, every notebook in quick mode, and the browser test when Chromium is installed.
 test: $(STAMP)
-	STYLELAB_QUICK=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax tests notebooks
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  echo "browser test NOT RUN: Chromium is missing; install it with: sudo apt-get install chromium chromium-driver"
+	STYLELAB_QUICK=1 $(PY) -m pytest -q -rs -p no:cacheprovider --nbval-lax tests notebooks
 
 # Unit tests only (no notebooks, no browser).
 test-fast: $(STAMP)

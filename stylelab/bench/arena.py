@@ -1,0 +1,185 @@
+"""The arena: every method on the same content/style pairs, measured the same way in one run.
+
+For each method it reports parameters, FLOPs at 256 and 512 px, CPU (or GPU) ms per image (median
+after a warm-up; with the style encoding cached and uncached where a method has one), peak memory,
+and the quality figures of ``stylelab.bench.quality`` averaged over the pairs.
+
+Honesty rule: a trained method whose checkpoint does not ship is reported as "no checkpoint". Its
+size, FLOPs and speed are still measured (they do not depend on the weights), on an untrained
+network, but no picture or quality figure is made from random weights.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .. import assets, config, images
+from ..errors import CheckpointError, StylelabError
+from . import flops as count_flops, parameters, peak_memory_mb, quality, time_ms
+
+#: The bundled pairs the arena and the demo use by default.
+DEFAULT_PAIRS = (("chelsea", "starry_night"), ("neuschwanstein_castle", "great_wave"),
+                 ("red_panda", "the_scream"), ("eiffel_tower", "durer_lion"))
+
+
+@dataclass
+class Entry:
+    """How the arena runs one method: ``model`` is the shipped one (None: none ships, or Gatys)."""
+    name: str
+    model: object = None
+    status: str = "checkpoint"  # "checkpoint", "no checkpoint", "optimisation"
+    note: str = ""
+    run: Callable | None = None            # (content, style) -> image, with the real model
+    timing_run: Callable | None = None     # (content, style) -> image, for speed/FLOPs (any weights)
+    cached_run: Callable | None = None     # (content, style_cache) -> image
+    encode_style: Callable | None = None   # style -> cache
+    timing_model: object = None
+    extra: dict = field(default_factory=dict)
+
+
+def _trained_entry(name: str, mod, device, style_kw: Callable | None = None) -> Entry:
+    """Entry for a trained method: use ``pretrained()`` if it ships, else an untrained twin for timing."""
+    e = Entry(name)
+    try:
+        e.model = mod.pretrained().to(device).eval()
+    except CheckpointError as err:
+        e.status, e.note = "no checkpoint", str(err)
+    e.timing_model = e.model if e.model is not None else mod.build().to(device).eval()
+    kw = style_kw or (lambda style: {})
+
+    def make(model):
+        return lambda c, s: mod.stylize(c, s, model=model, **kw(s))
+    if e.model is not None:
+        e.run = make(e.model)
+    e.timing_run = make(e.timing_model)
+    if hasattr(mod, "encode_style"):
+        e.encode_style = lambda s, m=e.timing_model: mod.encode_style(s, model=m)
+        e.cached_run = lambda c, cache, m=e.timing_model: mod.stylize(c, cache, model=m, **kw(None))
+    return e
+
+
+def entries(names, device, gatys_steps: int) -> list[Entry]:
+    """Build the arena entry of each method in ``names`` that this version implements."""
+    from .. import methods
+    out = []
+    for name in names:
+        try:
+            mod = methods.get(name)
+        except StylelabError as err:
+            out.append(Entry(name, status="missing", note=str(err)))
+            continue
+        if name == "gatys":
+            e = Entry(name, status="optimisation", note=f"{gatys_steps} L-BFGS steps")
+            e.run = e.timing_run = lambda c, s: mod.stylize(c, s, steps=gatys_steps, progress=False)
+            out.append(e)
+        else:
+            out.append(_trained_entry(name, mod, device))
+    return out
+
+
+def _size_pair(content, style, size):
+    return images.resize(content, size), images.resize(style, size)
+
+
+def measure(e: Entry, pairs, sizes, runs: int, device) -> dict:
+    """All figures of one entry as a flat dict."""
+    row = {"method": e.name, "status": e.status, "note": e.note.split(";")[0]}
+    if e.status == "missing":
+        return row
+    row["params"] = parameters(e.timing_model) if e.timing_model is not None else 0
+    c0, s0 = pairs[0]
+    for size in sizes:
+        c, s = (t.to(device) for t in _size_pair(c0, s0, size))
+        try:
+            row[f"gflops_{size}"] = count_flops(lambda: e.timing_run(c, s)) / 1e9
+        except Exception:  # some ops (e.g. L-BFGS bookkeeping) may not be countable
+            row[f"gflops_{size}"] = float("nan")
+        n = 1 if e.name == "gatys" else runs
+        row[f"ms_{size}"] = time_ms(lambda: e.timing_run(c, s), runs=n, warmup=0 if e.name == "gatys" else 1,
+                                    device=device)["median_ms"]
+        if e.cached_run is not None:
+            cache = e.encode_style(s)
+            row[f"ms_{size}_cached"] = time_ms(lambda: e.cached_run(c, cache), runs=n, device=device)["median_ms"]
+    big = max(sizes)
+    c, s = (t.to(device) for t in _size_pair(c0, s0, big))
+    row[f"peak_mb_{big}"] = peak_memory_mb(lambda: e.timing_run(c, s), device=device)
+    if e.run is not None:
+        q = [quality(e.run(c.to(device), s.to(device)), c.to(device), s.to(device))
+             for c, s in (_size_pair(c, s, min(sizes)) for c, s in pairs)]
+        for k in q[0]:
+            row[k] = statistics.mean(d[k] for d in q)
+    return row
+
+
+def run(names=None, pairs=None, sizes=(256, 512), runs: int = 5, device=None, gatys_steps: int = 50) -> list[dict]:
+    """Measure ``names`` (default: every implemented method) on ``pairs`` of (content, style) tensors."""
+    from .. import methods
+    dev = config.device(device)
+    names = list(names or methods.available())
+    pairs = pairs or [(assets.load(c, 512), assets.load(s, 512)) for c, s in DEFAULT_PAIRS[:2]]
+    return [measure(e, pairs, sizes, runs, dev) for e in entries(names, dev, gatys_steps)]
+
+
+def load_pairs(folder) -> list:
+    """``folder/content/*`` x ``folder/style/*``, paired in order (the shorter list repeats)."""
+    from ..train import image_files
+    folder = Path(folder)
+    cs, ss = image_files(folder / "content"), image_files(folder / "style")
+    n = max(len(cs), len(ss))
+    return [(images.load(cs[i % len(cs)], 512), images.load(ss[i % len(ss)], 512)) for i in range(n)]
+
+
+def _fmt(v, digits=3):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{digits}g}" if abs(v) < 1000 else f"{v:,.0f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def markdown(rows: list[dict]) -> str:
+    """The rows as a markdown table (a dash where a figure does not apply)."""
+    cols = ["method", "status", "params"]
+    extra = sorted({k for r in rows for k in r if k.startswith(("gflops", "ms_", "peak"))},
+                   key=lambda k: (k.split("_")[0], k))
+    cols += extra + ["content_loss", "style_gram", "style_meanstd", "ssim"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    from .. import methods
+    p = argparse.ArgumentParser(prog="python -m stylelab bench",
+                                description="Every method on the same pairs: size, FLOPs, speed, memory, quality.")
+    p.add_argument("methods", nargs="*", help=f"methods to compare (default: all of {', '.join(methods.NAMES)})")
+    p.add_argument("--pairs", help="a folder with content/ and style/ subfolders (default: bundled assets)")
+    p.add_argument("--size", type=int, nargs="+", default=[256, 512], help="long sides to time (px)")
+    p.add_argument("--runs", type=int, default=5, help="timed runs per figure (median reported)")
+    p.add_argument("--gatys-steps", type=int, default=50)
+    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    p.add_argument("--json", default=None, help="also write the rows to this JSON file")
+    a = p.parse_args(argv)
+    pairs = load_pairs(a.pairs) if a.pairs else None
+    rows = run(a.methods or None, pairs, tuple(a.size), a.runs, a.device, a.gatys_steps)
+    dev = config.device(a.device)
+    print(f"device: {dev}{' (' + torch.cuda.get_device_name() + ')' if dev.type == 'cuda' else ''}, "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(markdown(rows))
+    for r in rows:
+        if r["status"] == "no checkpoint":
+            print(f"{r['method']}: no trained checkpoint ships; speed and size measured on an untrained network, "
+                  "no quality figures")
+    if a.json:
+        Path(a.json).write_text(json.dumps(rows, indent=2))
+    return 0
