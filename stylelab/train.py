@@ -8,11 +8,49 @@ steps Adam and logs. ``batch`` is a dict:
 
 ``style_index`` says which of the training styles each row's style image is (multi-style methods
 use it). A method may also define ``train_step(model, batch, optimizer, step) -> {name: float}``
-to replace the default step (MetaStyle's bilevel update does).
+to replace the default step (MetaStyle's bilevel update does; under ``torchrun`` it should call
+``stylelab.train.sync_gradients(params)`` between backward and ``optimizer.step()``), and
+``trainable_parameters(model)`` to choose what Adam updates.
+
+What the loop does, step by step:
+
+    batch  <- random resized crops of content images, random crops of style images
+    terms  <- method.loss(model, batch)            (under autocast on a GPU)
+    total  <- sum(terms)
+    theta  <- Adam(theta, clip(grad total))        (GradScaler on a GPU; DDP averages grads)
+
+With ``out=`` it also writes, into that folder:
+
+- ``checkpoint.pt`` every ``ckpt_every`` steps (model, optimiser, scaler, RNG states, history),
+  written to a temporary file and renamed, so a crash never leaves half a checkpoint;
+- ``history.csv`` / ``history.json`` (one row of named losses per step; ``eval.*`` if evaluating);
+- ``<method>.pth``: the final model as a small fp16 inference checkpoint, and its SHA-256.
+
+``resume=True`` continues from ``checkpoint.pt`` exactly: the same steps give the same losses
+as one uninterrupted run. Ctrl-C (or SIGTERM from the command line) saves a checkpoint of the
+last finished step before stopping, so at most one step of work (and never more than one
+interval, even on SIGKILL) is lost.
+
+Command line::
+
+    python -m stylelab train johnson --content-dir photos/ --style starry_night --size 256 \\
+        --steps 2000 --out ckpt/        # later: the same command with --resume
+    torchrun --nproc_per_node 2 -m stylelab train johnson ...   # DistributedDataParallel
 """
 from __future__ import annotations
 
+import argparse
+import contextlib
+import csv
+import dataclasses
+import json
+import math
+import os
 import random
+import shlex
+import signal
+import sys
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +58,13 @@ from typing import Sequence
 
 import torch
 import torch.nn as nn
-from torchvision.transforms import v2 as T
+from torchvision.transforms.v2 import functional as TF
 
 from . import assets, config as _config, images
-from .errors import ArgumentError, ImageError
+from .errors import ArgumentError, CheckpointError, ImageError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
+CHECKPOINT = "checkpoint.pt"
 
 
 # ---------------------------------------------------------------- data
@@ -70,23 +109,249 @@ def load_images(srcs, size: int, what: str) -> list[torch.Tensor]:
 
 
 class Batches:
-    """Endless random batches of content crops and style images."""
+    """Endless random batches of content crops and style images.
+
+    Content: a random resized crop (area 50-100 %, aspect 4:5 to 5:4) resized to ``size``;
+    style: a random ``size`` crop. All randomness comes from ``self.rng`` (seeded, and saved in
+    checkpoints through ``state()`` / ``set_state()``), none from torch's global generator.
+    """
 
     def __init__(self, content: Sequence[torch.Tensor], styles: Sequence[torch.Tensor], size: int,
-                 batch_size: int, seed: int = 0):
+                 batch_size: int, seed: int = 0, scale=(0.5, 1.0), ratio=(0.8, 1.25)):
         self.content, self.styles, self.size, self.batch_size = list(content), list(styles), size, batch_size
-        self.crop = T.RandomResizedCrop(size, scale=(0.5, 1.0), ratio=(0.8, 1.25), antialias=True)
-        self.style_crop = T.RandomCrop(size)
+        self.scale, self.ratio = scale, ratio
         self.rng = random.Random(seed)
 
     def __iter__(self):
         return self
 
+    def _resized_crop(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        for _ in range(10):
+            area = h * w * self.rng.uniform(*self.scale)
+            aspect = math.exp(self.rng.uniform(math.log(self.ratio[0]), math.log(self.ratio[1])))
+            cw, ch = round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+            if 0 < cw <= w and 0 < ch <= h:
+                top, left = self.rng.randint(0, h - ch), self.rng.randint(0, w - cw)
+                break
+        else:
+            ch = cw = min(h, w)
+            top, left = (h - ch) // 2, (w - cw) // 2
+        return TF.resized_crop(x, top, left, ch, cw, [self.size, self.size], antialias=True).clamp(0, 1)
+
+    def _crop(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        top, left = self.rng.randint(0, h - self.size), self.rng.randint(0, w - self.size)
+        return x[..., top:top + self.size, left:left + self.size]
+
     def __next__(self) -> dict:
-        c = [self.crop(self.content[self.rng.randrange(len(self.content))][0]) for _ in range(self.batch_size)]
+        c = [self._resized_crop(self.content[self.rng.randrange(len(self.content))][0])
+             for _ in range(self.batch_size)]
         idx = [self.rng.randrange(len(self.styles)) for _ in range(self.batch_size)]
-        s = [self.style_crop(self.styles[i][0]) for i in idx]
+        s = [self._crop(self.styles[i][0]) for i in idx]
         return {"content": torch.stack(c), "style": torch.stack(s), "style_index": torch.tensor(idx)}
+
+    def state(self):
+        return _to_lists(self.rng.getstate())
+
+    def set_state(self, state) -> None:
+        self.rng.setstate(_to_tuples(state))
+
+
+def eval_batch(content: Sequence[torch.Tensor], styles: Sequence[torch.Tensor], size: int) -> dict:
+    """A fixed batch for evaluation: centre crops of every image, style ``i % n_styles`` for row i."""
+    c = torch.cat([images.center_crop(x, size) for x in content])
+    idx = [i % len(styles) for i in range(len(content))]
+    s = torch.cat([images.center_crop(styles[i], size) for i in idx])
+    return {"content": c, "style": s, "style_index": torch.tensor(idx)}
+
+
+def _to_lists(x):
+    return [_to_lists(v) for v in x] if isinstance(x, (tuple, list)) else x
+
+
+def _to_tuples(x):
+    return tuple(_to_tuples(v) for v in x) if isinstance(x, (tuple, list)) else x
+
+
+# ---------------------------------------------------------------- distributed (torchrun)
+
+def _dist():
+    import torch.distributed as dist
+    return dist if dist.is_available() and dist.is_initialized() else None
+
+
+def _init_distributed(device) -> bool:
+    """Join the process group torchrun describes (WORLD_SIZE > 1); True if this call created it."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        return False
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
+    dist.init_process_group(backend)
+    return True
+
+
+def rank() -> int:
+    d = _dist()
+    return d.get_rank() if d else 0
+
+
+def world_size() -> int:
+    d = _dist()
+    return d.get_world_size() if d else 1
+
+
+def sync_gradients(params) -> None:
+    """Average the gradients of ``params`` over all processes (no-op outside ``torchrun``).
+
+    The default step gets this from DistributedDataParallel; a method's own ``train_step`` calls it
+    between ``backward()`` and ``optimizer.step()``."""
+    d = _dist()
+    if not d:
+        return
+    n = d.get_world_size()
+    for p in params:
+        if p.grad is not None:
+            d.all_reduce(p.grad)
+            p.grad.div_(n)
+
+
+class _LossModule(nn.Module):
+    """Wraps ``method.loss(model, batch)`` as a module's forward, so DistributedDataParallel can
+    see the call (and average gradients) whatever the method does inside its loss."""
+
+    def __init__(self, method, model: nn.Module):
+        super().__init__()
+        self.model = model
+        self._loss = method.loss
+
+    def forward(self, batch: dict) -> dict:
+        return self._loss(self.model, batch)
+
+
+# ---------------------------------------------------------------- checkpoints and logs
+
+def _config_dict(cfg) -> dict:
+    """A dataclass config as a plain dict of JSON-able values (others are dropped)."""
+    if cfg is None or not dataclasses.is_dataclass(cfg):
+        return {}
+    out = {}
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        try:
+            json.dumps(v)
+        except TypeError:
+            continue
+        out[f.name] = v
+    return out
+
+
+def _make_config(mod, d: dict):
+    """``mod.Config(**d)`` keeping only the fields Config has (lists back to tuples where the
+    default is a tuple)."""
+    if not hasattr(mod, "Config"):
+        return None
+    fields = {f.name: f for f in dataclasses.fields(mod.Config)}
+    default = mod.Config()
+    kw = {}
+    for k, v in (d or {}).items():
+        if k in fields:
+            if isinstance(v, list) and isinstance(getattr(default, k), tuple):
+                v = _to_tuples(v)
+            kw[k] = v
+    return mod.Config(**kw)
+
+
+def _atomic_torch_save(obj, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _atomic_text(text: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_history(history: list[dict], out, name: str = "history") -> None:
+    """Write ``history`` (one dict of named losses per step) as ``<name>.csv`` and ``<name>.json``."""
+    out = Path(out)
+    keys = []
+    for h in history:
+        keys += [k for k in h if k not in keys]
+    rows = [{"step": h.get("step", i + 1), **{k: h[k] for k in keys if k != "step" and k in h}}
+            for i, h in enumerate(history)]
+    cols = ["step"] + [k for k in keys if k != "step"]
+    import io
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols)
+    w.writeheader()
+    w.writerows(rows)
+    _atomic_text(buf.getvalue(), out / f"{name}.csv")
+    _atomic_text(json.dumps(rows, indent=1), out / f"{name}.json")
+
+
+def _rng_state(batches: Batches) -> dict:
+    st = {"torch": torch.get_rng_state(), "python": _to_lists(random.getstate()), "batches": batches.state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        st["cuda"] = torch.cuda.get_rng_state_all()
+    return st
+
+
+def _set_rng_state(st: dict, batches: Batches) -> None:
+    torch.set_rng_state(st["torch"])
+    random.setstate(_to_tuples(st["python"]))
+    batches.set_state(st["batches"])
+    if "cuda" in st and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(st["cuda"])
+
+
+def load_checkpoint(path) -> dict:
+    """Read a training checkpoint (``checkpoint.pt``) written by ``train(out=...)``."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no training checkpoint to resume from; run without --resume "
+                              "first (with the same --out)")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"{path}: not a readable training checkpoint ({type(e).__name__}); "
+                              "delete it and train again") from None
+
+
+def load_model(method, path, sha: str | None = None, device=None) -> nn.Module:
+    """Build ``method``'s model from an exported inference checkpoint (``<method>.pth``) and load
+    its weights: ``method.build(Config(**meta["config"]))`` + ``load_state_dict``. Eval mode."""
+    from . import methods, weights
+    mod = methods.get(method) if isinstance(method, str) else method
+    name = getattr(mod, "__name__", "method").rsplit(".", 1)[-1]
+    ckpt = weights.load_inference(path, sha)
+    meta = ckpt["meta"]
+    if meta.get("method") not in (None, name):
+        raise CheckpointError(f"{path}: holds a {meta['method']!r} model, not {name!r}; "
+                              f"load it with load_model({meta['method']!r}, ...)")
+    model = mod.build(_make_config(mod, meta.get("config", {})))
+    try:
+        model.load_state_dict(ckpt["state"])
+    except RuntimeError as e:
+        raise CheckpointError(f"{path}: its weights do not fit {name}'s network ({str(e).splitlines()[0]}); "
+                              "was it exported by a different version or config?") from None
+    return model.to(_config.device(device)).eval()
 
 
 # ---------------------------------------------------------------- training
@@ -95,6 +360,9 @@ class Batches:
 class Result:
     model: nn.Module
     history: list = field(default_factory=list)  # one dict of named losses per step
+    eval_history: list = field(default_factory=list)  # {"step": s, **terms} per evaluation
+    export: Path | None = None  # the fp16 inference checkpoint, when out= was given
+    sha256: str | None = None
 
     def curve(self, name: str = "total") -> list[float]:
         return [h[name] for h in self.history]
@@ -105,52 +373,262 @@ def _seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+class _Stop(Exception):
+    """Raised by the SIGTERM handler: stop like Ctrl-C (checkpoint, then exit)."""
+
+
 def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_size: int | None = None,
           lr: float | None = None, seed: int = 0, model: nn.Module | None = None, cfg=None,
-          params=None, clip: float = 10.0, device=None, progress: bool = True) -> Result:
+          params=None, clip: float = 10.0, device=None, progress: bool = True,
+          out=None, resume: bool = False, ckpt_every: int | None = None, eval_content=None,
+          eval_every: int | None = None, amp: bool | None = None, command: str | None = None,
+          export: bool = True) -> Result:
     """Train ``method`` (a name or module) on ``content`` (folder, list of files/asset names/tensors)
     and ``style`` (a file, folder, asset name, tensor or list); returns the model and loss history.
 
-    ``params`` restricts training to these parameters (e.g. only a new style's gamma/beta)."""
+    ``params`` restricts training to these parameters (e.g. only a new style's gamma/beta).
+    ``out``: folder for checkpoints, history and the exported model (nothing written without it);
+    ``resume``: continue from ``out/checkpoint.pt`` up to ``steps`` in all; ``ckpt_every``: steps
+    between checkpoints (default: a tenth of the run, at most 500); ``eval_content``: images to
+    evaluate on every ``eval_every`` steps (default ``ckpt_every``); ``amp``: mixed precision
+    (default: on for CUDA, never on CPU); ``command``: recorded in the export's metadata.
+    """
     from . import methods
     mod = methods.get(method) if isinstance(method, str) else method
-    cfg = cfg if cfg is not None else mod.Config()
-    batch_size = batch_size or getattr(cfg, "batch_size", 4)
+    name = getattr(mod, "__name__", "model").rsplit(".", 1)[-1]
     if steps < 1:
         raise ArgumentError(f"steps={steps} must be at least 1")
+    if size < _config.MIN_SIDE:
+        raise ArgumentError(f"size={size} is below the {_config.MIN_SIDE} px the encoder needs; use a larger --size")
+    out = Path(out) if out is not None else None
+    if resume and out is None:
+        raise ArgumentError("resume=True needs out= (the folder holding checkpoint.pt)")
+    ckpt = load_checkpoint(out) if resume else None
+    if ckpt is not None and ckpt.get("method") not in (None, name):
+        raise CheckpointError(f"{out / CHECKPOINT} was written while training {ckpt['method']!r}, not {name!r}; "
+                              "use another --out or the same method")
+    if cfg is None:
+        cfg = _make_config(mod, ckpt["config"]) if ckpt is not None and ckpt.get("config") else mod.Config()
+    batch_size = batch_size or getattr(cfg, "batch_size", 4)
+    lr = lr or getattr(cfg, "lr", 1e-3)
+    if batch_size < 1:
+        raise ArgumentError(f"batch_size={batch_size} must be at least 1")
+
     dev = _config.device(device)
-    _seed(seed)
-    model = (model if model is not None else mod.build(cfg)).to(dev)
-    data = Batches(load_images(content, size, "content"), load_images(style, size, "style"), size,
-                   batch_size, seed)
-    if params is not None:
-        params = list(params)
-    elif hasattr(mod, "trainable_parameters"):
-        params = list(mod.trainable_parameters(model))
-    else:
-        params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr or getattr(cfg, "lr", 1e-3))
-    from tqdm.auto import tqdm
-    bar = tqdm(range(steps), desc=f"train {getattr(mod, '__name__', 'model').rsplit('.', 1)[-1]}",
-               disable=not progress, leave=False)
-    history = []
-    model.train()
-    for step in bar:
-        batch = {k: v.to(dev) for k, v in next(data).items()}
-        if hasattr(mod, "train_step"):
-            logs = mod.train_step(model, batch, opt, step)
+    created_group = _init_distributed(dev)
+    if created_group and dev.type == "cuda":
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(dev)
+    r, world = rank(), world_size()
+    main_proc = r == 0
+    use_amp = (dev.type == "cuda") if amp is None else (bool(amp) and dev.type == "cuda")
+
+    try:
+        _seed(seed)
+        model = (model if model is not None else mod.build(cfg)).to(dev)
+        data = Batches(load_images(content, size, "content"), load_images(style, size, "style"), size,
+                       batch_size, seed + 1009 * r)  # each process draws its own batches
+        evals = None
+        if eval_content is not None:
+            evals = eval_batch(load_images(eval_content, size, "evaluation"), data.styles, size)
+        if params is not None:
+            params = list(params)
+        elif hasattr(mod, "trainable_parameters"):
+            params = list(mod.trainable_parameters(model))
         else:
-            terms = mod.loss(model, batch)
-            total = sum(terms.values())
+            params = [p for p in model.parameters() if p.requires_grad]
+        if not params:
+            raise ArgumentError(f"{name}: nothing to train (no parameters require gradients)")
+        opt = torch.optim.Adam(params, lr=lr)
+        scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+        ddp = None
+        if world > 1:
+            if hasattr(mod, "train_step"):
+                warnings.warn(f"{name} defines its own train_step: it must call stylelab.train.sync_gradients "
+                              "itself for the processes to stay in step")
+            else:
+                from torch.nn.parallel import DistributedDataParallel
+                ddp = DistributedDataParallel(_LossModule(mod, model), device_ids=[dev] if dev.type == "cuda" else None,
+                                              find_unused_parameters=True)
+
+        history, eval_history, start = [], [], 0
+        if ckpt is not None:
+            model.load_state_dict(ckpt["model"])
+            opt.load_state_dict(ckpt["optimizer"])
+            if ckpt.get("scaler"):
+                scaler.load_state_dict(ckpt["scaler"])
+            history, eval_history, start = list(ckpt["history"]), list(ckpt.get("eval_history", [])), int(ckpt["step"])
+            rngs = ckpt["rng"]
+            if len(rngs) == world:
+                _set_rng_state(rngs[r], data)
+            else:
+                warnings.warn(f"the checkpoint was written by {len(rngs)} process(es), this run has {world}: "
+                              "the random batches will differ from an uninterrupted run")
+        every = ckpt_every or max(1, min(500, steps // 10))
+        eval_every = eval_every or every
+
+        def save_checkpoint(step, rng=None):
+            rng = rng or _rng_state(data)
+            rngs = [rng]
+            if world > 1:
+                rngs = [None] * world
+                _dist().all_gather_object(rngs, rng)
+            if out is None or not main_proc:
+                return
+            _atomic_torch_save({"method": name, "config": _config_dict(cfg), "step": step,
+                                "model": model.state_dict(), "optimizer": opt.state_dict(),
+                                "scaler": scaler.state_dict() if use_amp else None, "rng": rngs,
+                                "history": history, "eval_history": eval_history,
+                                "size": size, "batch_size": batch_size, "seed": seed}, out / CHECKPOINT)
+            write_history(history, out)
+            if eval_history:
+                write_history(eval_history, out, "eval")
+
+        def evaluate(step):
+            was = model.training
+            model.eval()
+            with torch.no_grad(), torch.autocast(dev.type, enabled=use_amp):
+                terms = mod.loss(model, {k: v.to(dev) for k, v in evals.items()})
+            model.train(was)
+            row = {"step": step, **{k: float(v) for k, v in terms.items()}}
+            row["total"] = float(sum(terms.values()))
+            eval_history.append(row)
+
+        def default_step(batch, step):
+            with torch.autocast(dev.type, enabled=use_amp):
+                terms = ddp(batch) if ddp is not None else mod.loss(model, batch)
+                total = sum(terms.values())
             if not torch.isfinite(total):
                 raise ArgumentError(f"the loss became {float(total)} at step {step}; lower the learning rate")
             opt.zero_grad(set_to_none=True)
-            total.backward()
-            torch.nn.utils.clip_grad_norm_(params, clip)
-            opt.step()
-            logs = {k: float(v) for k, v in terms.items()}
-            logs["total"] = float(total)
-        history.append(logs)
-        bar.set_postfix({k: f"{v:.3g}" for k, v in logs.items()})
-    model.eval()
-    return Result(model, history)
+            scaler.scale(total).backward()
+            scaler.unscale_(opt)
+            if clip:
+                torch.nn.utils.clip_grad_norm_(params, clip)
+            scaler.step(opt)
+            scaler.update()
+            logs = {k: float(v.detach()) for k, v in terms.items()}
+            logs["total"] = float(total.detach())
+            return logs
+
+        from tqdm.auto import tqdm
+        bar = tqdm(range(start, steps), desc=f"train {name}", initial=start, total=steps,
+                   disable=not (progress and main_proc), leave=False)
+        model.train()
+        done, step_rng = start, None
+        try:
+            for step in bar:
+                if out is not None:
+                    step_rng = _rng_state(data)  # an interrupted step is redone from here
+                batch = {k: v.to(dev) for k, v in next(data).items()}
+                if hasattr(mod, "train_step"):
+                    logs = mod.train_step(model, batch, opt, step)
+                    logs = {k: float(v) for k, v in logs.items()}
+                else:
+                    logs = default_step(batch, step)
+                history.append(logs)
+                done = step + 1
+                bar.set_postfix({k: f"{v:.3g}" for k, v in logs.items()})
+                if evals is not None and (done % eval_every == 0 or done == steps):
+                    evaluate(done)
+                if out is not None and done % every == 0 and done < steps:
+                    save_checkpoint(done)
+        except (KeyboardInterrupt, _Stop):
+            if out is not None and done > start:
+                save_checkpoint(done, step_rng if done == step else None)
+                if main_proc:
+                    print(f"\nstopped at step {done}; checkpoint saved in {out}; continue with --resume",
+                          file=sys.stderr)
+            raise
+        finally:
+            bar.close()
+        model.eval()
+        result = Result(model, history, eval_history)
+        if out is not None:
+            if done > start or ckpt is None:
+                save_checkpoint(done)
+            if export and main_proc:
+                last = {k: v for k, v in history[-1].items()} if history else {}
+                meta = {"method": name, "config": _config_dict(cfg), "steps": done, "size": size,
+                        "batch_size": batch_size, "world_size": world, "lr": lr, "seed": seed,
+                        "command": command or f"stylelab.train.train({name!r}, steps={steps}, size={size})",
+                        "final_losses": last}
+                result.export = out / f"{name}.pth"
+                result.sha256 = _weights().save_inference(model.state_dict(), result.export, meta)
+                _atomic_text(f"{result.sha256}  {result.export.name}\n", out / f"{name}.pth.sha256")
+        if world > 1:
+            _dist().barrier()
+        return result
+    finally:
+        if created_group:
+            import torch.distributed as dist
+            dist.destroy_process_group()
+
+
+def _weights():
+    from . import weights
+    return weights
+
+
+# ---------------------------------------------------------------- command line
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m stylelab train",
+                                description="Train a method's network; checkpoints, history and the exported "
+                                            "model go to --out. Multi-GPU: torchrun --nproc_per_node N -m stylelab train ...")
+    p.add_argument("method", help="method name (johnson, adain, cin, adjustable, metastyle, din, kernels)")
+    p.add_argument("--content-dir", required=True, help="folder of content photos (random resized crops)")
+    p.add_argument("--style", required=True, help="a style image file, a folder of them, or a bundled name")
+    p.add_argument("--size", type=int, default=256, help="crop size in pixels (default 256)")
+    p.add_argument("--steps", type=int, default=1000, help="total optimisation steps (default 1000)")
+    p.add_argument("--out", required=True, help="folder for checkpoint.pt, history.csv/json, <method>.pth")
+    p.add_argument("--batch-size", type=int, default=None, help="images per step and process (method default)")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (method default)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.pt")
+    p.add_argument("--ckpt-every", type=int, default=None, help="steps between checkpoints (default steps/10, <= 500)")
+    p.add_argument("--eval-dir", default=None, help="folder of evaluation images (loss logged to eval.csv)")
+    p.add_argument("--eval-every", type=int, default=None)
+    p.add_argument("--clip", type=float, default=10.0, help="gradient-norm clipping (0: off)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if present)")
+    p.add_argument("--no-amp", action="store_true", help="no mixed precision on a GPU")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    a = parser().parse_args(argv)
+    from . import methods
+    methods.get(a.method)  # a clear error for a wrong name before any work
+    content = Path(a.content_dir)
+    if not content.is_dir():
+        raise ImageError(f"--content-dir {content}: not a folder; pass a folder of photos")
+
+    def on_term(signum, frame):
+        raise _Stop()
+
+    old = signal.signal(signal.SIGTERM, on_term) if _is_main_thread() else None
+    t0 = time.perf_counter()
+    try:
+        res = train(a.method, content, a.style, size=a.size, steps=a.steps, batch_size=a.batch_size, lr=a.lr,
+                    seed=a.seed, clip=a.clip, device=a.device, progress=not a.quiet, out=a.out, resume=a.resume,
+                    ckpt_every=a.ckpt_every, eval_content=a.eval_dir, eval_every=a.eval_every,
+                    amp=False if a.no_amp else None,
+                    command="python -m stylelab train " + " ".join(shlex.quote(x) for x in argv))
+    except (KeyboardInterrupt, _Stop):
+        return 130
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
+    if int(os.environ.get("RANK", "0")) == 0 and res.history:
+        last = ", ".join(f"{k} {v:.4g}" for k, v in res.history[-1].items())
+        print(f"trained {a.method} for {len(res.history)} steps in {time.perf_counter() - t0:.1f} s; last: {last}")
+        if res.export is not None:
+            print(f"exported {res.export} ({res.export.stat().st_size / 2 ** 20:.2f} MiB, sha256 {res.sha256})")
+    return 0
+
+
+def _is_main_thread() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()

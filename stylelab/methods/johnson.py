@@ -8,9 +8,21 @@ Architecture (Johnson et al., supplementary Table 1, with reflection padding):
     conv 9x9/1 32 -> conv 3x3/2 64 -> conv 3x3/2 128 -> 5 residual blocks (128)
     -> upsample x2 + conv 3x3 64 -> upsample x2 + conv 3x3 32 -> conv 9x9/1 3
 Each conv but the last is followed by normalisation and ReLU.
+
+Perceptual loss (Johnson et al. Sec. 3), with phi = VGG-19 (ours; Johnson used VGG-16, whose
+layers of the same names sit at the same depths):
+
+    L(theta) = lambda_c * L_c(T(c), c) at relu2_2
+             + lambda_s * sum_l L_gram(T(c), s) at relu1_2, relu2_2, relu3_3, relu4_3
+             + lambda_tv * TV(T(c))
+
+>>> net = johnson.build()                         # instance norm, upsample + conv
+>>> res = train.train("johnson", content_dir, "starry_night", size=256, steps=2000)
+>>> johnson.stylize("chelsea", model=res.model)
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -89,3 +101,115 @@ class TransformNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.residual(self.encoder(x)))
+
+
+# ---------------------------------------------------------------- the method's surface
+
+@dataclass
+class Config:
+    """Johnson et al. (2016) defaults, with Ulyanov et al.'s instance normalisation."""
+    norm: str = "instance"            # Ulyanov et al. 2016 ('batch' is Johnson et al.'s original)
+    upsample: str = "nearest"         # our choice: upsample + conv (Odena et al. 2016); 'transpose' = Johnson's
+    channels: tuple = (32, 64, 128)   # Johnson et al., supplementary Table 1
+    n_residual: int = 5               # Johnson et al., supplementary Table 1
+    content_layers: tuple = ("relu2_2",)                                    # Johnson et al. Sec. 4.1
+    style_layers: tuple = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")      # Johnson et al. Sec. 4.1
+    content_weight: float = 1.0
+    # our choice: our losses are means (stats.gram / C^2 per element), so the paper's lambda_s = 5
+    # does not carry over; 1.0 balances the two terms on the Caffe VGG-19 (measured in 02_feed_forward)
+    style_weight: float = 1.0
+    tv_weight: float = 1e3            # our choice (paper: 1e-6..1e-4 on a summed TV; ours is a mean)
+    lr: float = 1e-3                  # Johnson et al. Sec. 4.1 (Adam)
+    batch_size: int = 4               # Johnson et al. Sec. 4.1
+
+
+def build(cfg: Config | None = None) -> TransformNet:
+    """The transformation network of ``cfg`` (default: instance norm, upsample + conv)."""
+    cfg = cfg or Config()
+    net = TransformNet(cfg.norm, cfg.upsample, tuple(cfg.channels), cfg.n_residual)
+    net.config = cfg  # the loss reads its weights and layers from here
+    return net
+
+
+def _config_of(model) -> Config:
+    return getattr(model, "config", None) or Config()
+
+
+def perceptual_loss(output: torch.Tensor, content: torch.Tensor, style: torch.Tensor, cfg: Config | None = None,
+                    encoder=None) -> dict[str, torch.Tensor]:
+    """Johnson et al.'s perceptual loss of ``output`` for ``content`` (same batch) and ``style``
+    (batch 1 broadcasts), as named, already weighted terms {"content", "style", "tv"}."""
+    from .. import encoders, losses, stats
+    cfg = cfg or Config()
+    vgg = encoder or encoders.vgg19(device=str(output.device))
+    layers = list(dict.fromkeys(list(cfg.content_layers) + list(cfg.style_layers)))
+    fo = vgg.encode(output, layers)
+    with torch.no_grad():
+        fc = vgg.encode(content, list(cfg.content_layers))
+        fs = vgg.encode(style, list(cfg.style_layers))
+        grams = {l: stats.gram(fs[l]) for l in cfg.style_layers}
+    lc, _ = losses.content_loss({l: fo[l] for l in cfg.content_layers}, fc)
+    if style.shape[0] == output.shape[0]:
+        per = {l: torch.nn.functional.mse_loss(stats.gram(fo[l]), grams[l]) for l in cfg.style_layers}
+        ls = sum(per.values())
+    else:
+        ls, _ = losses.gram_style_loss({l: fo[l] for l in cfg.style_layers}, grams)
+    return {"content": cfg.content_weight * lc, "style": cfg.style_weight * ls,
+            "tv": cfg.tv_weight * losses.tv_loss(output)}
+
+
+def loss(model: TransformNet, batch: dict) -> dict[str, torch.Tensor]:
+    """The trainer's hook: perceptual loss of T(content) against each row's style image."""
+    output = model(batch["content"])
+    return perceptual_loss(output, batch["content"], batch["style"], _config_of(model))
+
+
+def pretrained(style: str = "default") -> TransformNet:
+    """The shipped network trained on ``style`` (offline, hash-checked), or a CheckpointError
+    saying how to train one (none ships in this version)."""
+    from .. import weights
+    from ..train import _make_config
+    import sys
+    ckpt = weights.pretrained_checkpoint("johnson", style)
+    net = build(_make_config(sys.modules[__name__], ckpt["meta"].get("config", {})))
+    net.load_state_dict(ckpt["state"])
+    return net.eval()
+
+
+@torch.no_grad()
+def stylize(content, style=None, *, model: TransformNet | None = None, size: int | None = None,
+            preserve_color: bool = False) -> torch.Tensor:
+    """T(content), clamped to [0,1]. Johnson networks are single-style: pass the trained ``model``,
+    or ``style`` = the name of a shipped network (see ``pretrained``). ``preserve_color`` keeps the
+    content's colours (luminance-only transfer, Gatys et al. 2017)."""
+    from .. import assets, stats
+    if model is None:
+        if style is not None and not isinstance(style, str):
+            from ..errors import ArgumentError
+            raise ArgumentError("a Johnson network is trained for one style; pass model= (a trained network) "
+                                "or the name of a shipped style, not a style image")
+        model = pretrained(style or "default")
+    x = assets.resolve(content, size)
+    dev = next(model.parameters()).device
+    was = model.training
+    model.eval()
+    y = model(x.to(dev)).clamp(0, 1).cpu()
+    model.train(was)
+    if y.shape[-2:] != x.shape[-2:]:  # odd sizes lose a pixel in the strided convs
+        from ..images import match_size
+        y = match_size(y, x)
+    return stats.luminance_transfer(y, x) if preserve_color else y
+
+
+def checkerboard_score(x: torch.Tensor) -> float:
+    """How much of an image's detail energy sits in the 2-pixel checkerboard pattern: the
+    spectral power at the Nyquist frequencies (pi, 0), (0, pi), (pi, pi) of the luminance,
+    relative to all non-DC power. Transposed convolutions with stride 2 leave exactly this
+    pattern (Odena et al. 2016)."""
+    from ..images import luminance
+    y = luminance(x.detach().float().cpu())[0, 0]
+    y = y[: y.shape[0] // 2 * 2, : y.shape[1] // 2 * 2]
+    p = torch.fft.fft2(y - y.mean()).abs() ** 2
+    h, w = p.shape
+    nyq = p[h // 2, 0] + p[0, w // 2] + p[h // 2, w // 2]
+    return float(nyq / p.sum().clamp_min(1e-12))

@@ -1,0 +1,229 @@
+"""The trainer: resume equals an uninterrupted run, atomic checkpoints, export/load, bad input, DDP.
+
+Most tests use a toy method (a 2-layer conv net pulled towards the style's mean colour) so they
+test the loop, not VGG; one test runs the real CLI on johnson.
+"""
+import json
+import os
+import socket
+import sys
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn as nn
+
+from stylelab import ArgumentError, CheckpointError, ImageError, images, train, weights
+
+
+# ---------------------------------------------------------------- a toy method of the same shape
+
+@dataclass
+class ToyConfig:
+    width: int = 4
+    lr: float = 1e-2
+    batch_size: int = 2
+
+
+def toy_build(cfg=None):
+    cfg = cfg or ToyConfig()
+    net = nn.Sequential(nn.Conv2d(3, cfg.width, 3, padding=1), nn.BatchNorm2d(cfg.width), nn.ReLU(),
+                        nn.Conv2d(cfg.width, 3, 3, padding=1))
+    return net
+
+
+def toy_loss(model, batch):
+    out = model(batch["content"])
+    noise = torch.rand(()) * 1e-3  # uses torch's global RNG: resume must restore it
+    return {"colour": ((out.mean((2, 3)) - batch["style"].mean((2, 3))) ** 2).mean() + noise,
+            "content": 0.1 * ((out - batch["content"]) ** 2).mean()}
+
+
+TOY = SimpleNamespace(__name__="toy", Config=ToyConfig, build=toy_build, loss=toy_loss)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("content")
+    g = torch.Generator().manual_seed(1)
+    for i in range(3):
+        images.save(torch.rand(1, 3, 40, 48, generator=g), d / f"im{i}.png")
+    return d
+
+
+STYLE = torch.full((1, 3, 40, 40), 0.8)
+
+
+def run(folder, out=None, steps=6, **kw):
+    return train.train(TOY, folder, STYLE, size=32, steps=steps, progress=False, out=out, **kw)
+
+
+def params(model):
+    return torch.cat([p.detach().flatten() for p in model.state_dict().values() if p.is_floating_point()])
+
+
+# ---------------------------------------------------------------- tests
+
+def test_loss_falls_and_history_files(folder, tmp_path):
+    res = run(folder, tmp_path, steps=15, ckpt_every=5)
+    assert res.curve()[-1] < 0.5 * res.curve()[0]
+    rows = json.loads((tmp_path / "history.json").read_text())
+    assert len(rows) == 15 and rows[-1]["step"] == 15 and rows[-1]["total"] == pytest.approx(res.curve()[-1])
+    assert (tmp_path / "history.csv").read_text().splitlines()[0].split(",") == ["step", "colour", "content", "total"]
+
+
+def test_seed_reproducible(folder):
+    a, b, c = run(folder, seed=3), run(folder, seed=3), run(folder, seed=4)
+    assert a.history == b.history
+    assert a.history != c.history
+
+
+def test_resume_equals_uninterrupted(folder, tmp_path):
+    straight = run(folder, tmp_path / "a", steps=6, ckpt_every=2)
+    run(folder, tmp_path / "b", steps=3, ckpt_every=2)          # stops after 3 of 6
+    resumed = run(folder, tmp_path / "b", steps=6, ckpt_every=2, resume=True)
+    assert resumed.history == straight.history
+    assert torch.equal(params(resumed.model), params(straight.model))
+
+
+def test_interrupt_saves_last_step_and_resumes(folder, tmp_path):
+    straight = run(folder, tmp_path / "a", steps=6, ckpt_every=100)
+    calls = {"n": 0}
+
+    def flaky_loss(model, batch):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return toy_loss(model, batch)
+
+    flaky = SimpleNamespace(__name__="toy", Config=ToyConfig, build=toy_build, loss=flaky_loss)
+    with pytest.raises(KeyboardInterrupt):
+        train.train(flaky, folder, STYLE, size=32, steps=6, progress=False, out=tmp_path / "b", ckpt_every=100)
+    ck = train.load_checkpoint(tmp_path / "b")
+    assert ck["step"] == 4  # the four finished steps survive although no interval was reached
+    resumed = run(folder, tmp_path / "b", steps=6, resume=True)
+    assert resumed.history == straight.history
+
+
+def test_checkpoint_write_is_atomic(folder, tmp_path, monkeypatch):
+    run(folder, tmp_path, steps=2, ckpt_every=1)
+    before = (tmp_path / "checkpoint.pt").read_bytes()
+    real_save = torch.save
+
+    def dying_save(obj, f, *a, **k):  # writes half a file, then the process "dies"
+        real_save(obj, f, *a, **k)
+        with open(f, "r+b") as fh:
+            fh.truncate(100)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        run(folder, tmp_path, steps=4, ckpt_every=1, resume=True)
+    monkeypatch.undo()
+    assert (tmp_path / "checkpoint.pt").read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]
+
+
+def test_export_fp16_sha_and_load_model(folder, tmp_path):
+    res = run(folder, tmp_path, steps=3, command="toy cmd")
+    path = tmp_path / "toy.pth"
+    assert res.export == path and res.sha256 == weights.sha256(path)
+    assert (tmp_path / "toy.pth.sha256").read_text().split()[0] == res.sha256
+    ck = torch.load(path, weights_only=True)
+    assert all(v.dtype == torch.float16 for v in ck["state"].values() if v.is_floating_point())
+    meta = ck["meta"]
+    assert meta["method"] == "toy" and meta["steps"] == 3 and meta["size"] == 32 and meta["batch_size"] == 2
+    assert meta["command"] == "toy cmd" and meta["final_losses"]["total"] == pytest.approx(res.curve()[-1])
+    assert meta["config"] == {"width": 4, "lr": 1e-2, "batch_size": 2}
+    model = train.load_model(TOY, path, sha=res.sha256)
+    x = torch.rand(1, 3, 32, 32)
+    res.model.eval()
+    assert torch.allclose(model(x), res.model(x), atol=2e-2)
+    with pytest.raises(CheckpointError):
+        train.load_model(TOY, path, sha="0" * 64)
+
+
+def test_eval_folder_logged(folder, tmp_path):
+    res = run(folder, tmp_path, steps=4, ckpt_every=2, eval_content=folder)
+    assert [r["step"] for r in res.eval_history] == [2, 4]
+    assert (tmp_path / "eval.csv").is_file()
+
+
+def test_bad_input(folder, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ImageError, match="holds no images"):
+        run(empty)
+    with pytest.raises(ArgumentError, match="unknown method"):
+        train.train("johnsen", folder, STYLE, steps=1)
+    with pytest.raises(ArgumentError):
+        run(folder, steps=0)
+    with pytest.raises(CheckpointError, match="no training checkpoint"):
+        run(folder, tmp_path / "none", resume=True)
+    # one unreadable file: skipped with a counted warning; 3 images < batch 8 still trains
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for p in folder.iterdir():
+        (mixed / p.name).write_bytes(p.read_bytes())
+    (mixed / "broken.jpg").write_bytes(b"not a jpeg")
+    with pytest.warns(UserWarning, match="skipped 1 unreadable content"):
+        res = run(mixed, steps=2, batch_size=8)
+    assert len(res.history) == 2
+
+
+def test_cli_errors(folder, tmp_path, capsys):
+    from stylelab.__main__ import main
+    assert main(["train", "nosuch", "--content-dir", str(folder), "--style", "starry_night",
+                 "--out", str(tmp_path)]) == 1
+    assert "unknown method" in capsys.readouterr().err
+    assert main(["train", "johnson", "--content-dir", str(tmp_path / "missing"), "--style", "starry_night",
+                 "--out", str(tmp_path)]) == 1
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_cli_trains_johnson_and_resumes(tmp_path):
+    from stylelab.__main__ import main
+    content = tmp_path / "photos"
+    from stylelab import assets
+    for n in ("chelsea", "coffee"):
+        images.save(assets.load(n, 48), content / f"{n}.png")
+    args = ["train", "johnson", "--content-dir", str(content), "--style", "starry_night", "--size", "32",
+            "--batch-size", "1", "--out", str(tmp_path / "ck"), "--quiet", "--ckpt-every", "1"]
+    assert main(args + ["--steps", "1"]) == 0
+    assert main(args + ["--steps", "2", "--resume"]) == 0
+    meta = torch.load(tmp_path / "ck" / "johnson.pth", weights_only=True)["meta"]
+    assert meta["steps"] == 2 and meta["command"].startswith("python -m stylelab train johnson")
+    assert meta["config"]["norm"] == "instance"
+    model = train.load_model("johnson", tmp_path / "ck" / "johnson.pth")
+    assert type(model).__name__ == "TransformNet"
+
+
+# ---------------------------------------------------------------- DistributedDataParallel on gloo
+
+def _ddp_worker(r, world, port, folder, out):
+    os.environ.update(RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1",
+                      MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    res = train.train(TOY, folder, STYLE, size=32, steps=4, progress=False, device="cpu", out=out)
+    weights_only = torch.cat([p.detach().flatten() for p in res.model.parameters()])
+    torch.save({"params": weights_only, "history": res.history}, f"{out}/rank{r}.pt")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gloo on Windows is not tested")
+def test_ddp_two_cpu_processes_stay_in_step(folder, tmp_path):
+    import torch.multiprocessing as mp
+    mp.spawn(_ddp_worker, args=(2, _free_port(), str(folder), str(tmp_path)), nprocs=2, join=True)
+    r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
+    torch.manual_seed(0)
+    init = torch.cat([p.detach().flatten() for p in toy_build().parameters()])  # the workers' start
+    assert not torch.equal(r0["params"], init)             # they trained...
+    assert torch.equal(r0["params"], r1["params"])         # ...and stayed identical
+    assert r0["history"] != r1["history"]                  # although each saw its own batches
+    assert (tmp_path / "toy.pth").is_file()
