@@ -1,0 +1,416 @@
+"""DIN: dynamic instance normalisation for arbitrary style transfer (Jing et al., AAAI 2020).
+
+AdaIN transforms a normalised content feature with two numbers per channel computed by a fixed
+rule from the style feature. DIN replaces that fixed rule by a learned one, and the affine map by
+a convolution:
+
+    AdaIN(x, s) = sigma(s) * IN(x) + mu(s)
+    DIN(x, s)   = W(s) (*) IN(x) + b(s)
+
+``(*)`` is a convolution whose kernel ``W(s)`` and bias ``b(s)`` are *predicted* from the style
+feature by a weight net and a bias net (convolutions, then adaptive pooling down to the kernel
+size). With a 1x1 depthwise kernel, ``W(s) = sigma(s)`` and ``b(s) = mu(s)``, DIN is exactly AdaIN
+(``adain_params``; the lessons and tests check it).
+
+Because the style now arrives as convolution parameters, the two encoders no longer have to be the
+same network: the style goes through a heavy encoder (VGG-19 to relu4_1) once per style, and the
+result can be cached (``DIN.encode_style`` -> ``StyleCode``); every content image goes through a
+compact MobileNet-style encoder (depthwise-separable inverted residual blocks), two DIN layers at
+1/8 and 1/4 of the resolution, and a light depthwise-separable decoder.
+
+Stroke control, from other convolution types (Jing et al. Sec. "flexible convolutions"):
+
+- deformable dynamic convolution (``torchvision.ops.deform_conv2d``) with offsets predicted from
+  the content feature, which moves where each kernel samples ("uniform-stroke placement");
+- spatial stroke size: a dilated copy of each 3x3 dynamic kernel, blended in where a mask says so
+  (``stroke_mask``), or where the content is flat (``stroke_mask="auto"``, from its structure).
+
+The source we worked from is the paper's abstract and summaries; channel counts, kernel sizes,
+where the DIN layers sit and the loss are our choices (said so at each default below).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torchvision.models.mobilenetv2 import InvertedResidual
+from torchvision.ops import deform_conv2d
+from torchvision.ops.misc import Conv2dNormActivation
+
+from .. import assets, encoders, images
+from ..errors import ArgumentError, CheckpointError
+from ..losses import content_loss, mean_std_style_loss
+from ..stats import mean_std, normalize
+
+
+# ---------------------------------------------------------------- configuration
+
+@dataclass
+class Config:
+    #: channels of the content path at 1/2, 1/4 and 1/8 of the input size (our choice: MobileNet-like
+    #: widths small enough for the >20x saving the paper reports, wide enough to carry a style)
+    channels: tuple = (32, 64, 128)
+    #: expansion ratio of the inverted residual blocks (MobileNetV2's default, Sandler et al. 2018)
+    expand: int = 4
+    #: one DIN layer per entry, deepest first: (style layer, kernel size, input channels per group);
+    #: input channels per group 1 = depthwise. The first sits after the encoder (1/8 resolution),
+    #: the second after the first upsampling (1/4). Our choice: the paper uses DIN at several scales
+    #: ("hierarchical"), with 1x1 and 3x3, grouped and depthwise kernels.
+    din_layers: tuple = (("relu4_1", 3, 8), ("relu3_1", 3, 1))
+    #: hidden channels of each weight / bias net (our choice)
+    hidden: int = 128
+    #: VGG features are divided by these so the weight nets see O(1) inputs (our choice; the Caffe
+    #: VGG's relu3_1 / relu4_1 activations have standard deviations of a few hundred)
+    style_scale: dict = field(default_factory=lambda: {"relu1_1": 30.0, "relu2_1": 100.0,
+                                                        "relu3_1": 250.0, "relu4_1": 750.0})
+    #: predict content-dependent sampling offsets for a deformable dynamic convolution (our choice:
+    #: always built, used when ``deformable=True``; zero-initialised, so off and on agree at first)
+    deformable: bool = True
+    #: AdaIN's losses (Huang & Belongie 2017): content at relu4_1, mean/std style loss at
+    #: relu1_1..relu4_1 with weight lambda = 10
+    content_layer: str = "relu4_1"
+    style_layers: tuple = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+    style_weight: float = 10.0
+    #: Adam learning rate and batch size (AdaIN's lr 1e-4 is for 160k steps; our choice for short
+    #: CPU runs is higher)
+    lr: float = 1e-3
+    batch_size: int = 4
+
+
+class StyleCode(NamedTuple):
+    """A style encoded once: per DIN layer the predicted kernel (B, C_out, C_in/g, k, k) and bias (B, C_out)."""
+    weights: tuple
+    biases: tuple
+
+
+# ---------------------------------------------------------------- the DIN operation
+
+def _pad(x: torch.Tensor, pad: int) -> torch.Tensor:
+    if pad == 0:
+        return x
+    mode = "reflect" if min(x.shape[-2:]) > pad else "replicate"
+    return F.pad(x, (pad, pad, pad, pad), mode=mode)
+
+
+def _check_kernel(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None):
+    if weight.dim() != 5:
+        raise ArgumentError(f"a dynamic kernel has shape (B, C_out, C_in/groups, k, k), got {tuple(weight.shape)}")
+    b, c = x.shape[:2]
+    if weight.shape[0] not in (1, b) or c % weight.shape[2] != 0:
+        raise ArgumentError(f"kernel {tuple(weight.shape)} does not fit features {tuple(x.shape)}: the batch must "
+                            f"be 1 or {b} and C_in/groups must divide {c}")
+    weight = weight.expand(b, *weight.shape[1:])
+    if bias is not None:
+        bias = bias.reshape(bias.shape[0], -1).expand(b, weight.shape[1])
+    return weight, bias
+
+
+def dynamic_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                 dilation: int = 1, offset: torch.Tensor | None = None) -> torch.Tensor:
+    """Convolve each sample with its own kernel: y_b = W_b (*) x_b + b_b, reflection padded, stride 1.
+
+    ``x`` (B, C, H, W); ``weight`` (B or 1, C_out, C/groups, k, k); ``bias`` (B or 1, C_out).
+    The batch is folded into the channels, so one grouped convolution with B * groups groups does
+    every sample at once. With ``offset`` (B, 2*k*k, H, W) the kernel samples at shifted positions
+    (a deformable convolution, Dai et al. 2017) through ``torchvision.ops.deform_conv2d``.
+    """
+    weight, bias = _check_kernel(x, weight, bias)
+    b, c, h, w = x.shape
+    _, c_out, c_g, kh, kw = weight.shape
+    groups = b * (c // c_g)
+    xp = _pad(x, dilation * (kh - 1) // 2)
+    xp = xp.reshape(1, b * c, *xp.shape[-2:])
+    wt = weight.reshape(b * c_out, c_g, kh, kw)
+    bs = None if bias is None else bias.reshape(b * c_out)
+    if offset is None:
+        y = F.conv2d(xp, wt, bs, dilation=dilation, groups=groups)
+    else:
+        if offset.shape != (b, 2 * kh * kw, h, w):
+            raise ArgumentError(f"offsets must have shape {(b, 2 * kh * kw, h, w)}, got {tuple(offset.shape)}")
+        # one offset group per sample: group b moves the sampling points of sample b's channels
+        y = deform_conv2d(xp, offset.reshape(1, b * 2 * kh * kw, h, w), wt, bs, dilation=(dilation, dilation))
+    return y.reshape(b, c_out, h, w)
+
+
+def dynamic_instance_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                          **kw) -> torch.Tensor:
+    """DIN(x) = W (*) IN(x) + b: instance normalisation, then a per-sample dynamic convolution."""
+    return dynamic_conv(normalize(x), weight, bias, **kw)
+
+
+def adain_params(style_f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The DIN parameters that make DIN equal to AdaIN: a 1x1 depthwise kernel W_c = sigma_c(s) and
+    bias b_c = mu_c(s), shapes (B, C, 1, 1, 1) and (B, C)."""
+    mu, sigma = mean_std(style_f)
+    b, c = mu.shape[:2]
+    return sigma.reshape(b, c, 1, 1, 1), mu.reshape(b, c)
+
+
+# ---------------------------------------------------------------- a DIN layer with its weight and bias nets
+
+class DINLayer(nn.Module):
+    """IN of the content feature, then a dynamic k x k convolution whose kernel and bias are
+    predicted from a style feature.
+
+    weight net: conv3x3/2 -> ReLU -> conv1x1 to C_out * C_in/g channels -> adaptive average pool to
+    k x k; bias net: conv3x3/2 -> ReLU -> conv1x1 to C_out -> adaptive average pool to 1 x 1.
+    The kernel is predicted around the identity (W = I + dW; our choice, so an untrained layer is
+    plain IN and training starts from a sensible network). ``group_channels`` = C_in/g: 1 is
+    depthwise, ``channels`` is a full convolution.
+    """
+
+    def __init__(self, channels: int, style_channels: int, kernel_size: int = 3, group_channels: int = 1,
+                 hidden: int = 128, deformable: bool = True):
+        super().__init__()
+        if kernel_size % 2 != 1:
+            raise ArgumentError(f"kernel_size={kernel_size} must be odd (1 or 3)")
+        if channels % group_channels != 0:
+            raise ArgumentError(f"group_channels={group_channels} must divide channels={channels}")
+        self.channels, self.k, self.c_g = channels, kernel_size, group_channels
+        n_w = channels * group_channels
+        self.weight_net = nn.Sequential(nn.Conv2d(style_channels, hidden, 3, 2, 1), nn.ReLU(inplace=True),
+                                        nn.Conv2d(hidden, n_w, 1), nn.AdaptiveAvgPool2d(kernel_size))
+        self.bias_net = nn.Sequential(nn.Conv2d(style_channels, hidden, 3, 2, 1), nn.ReLU(inplace=True),
+                                      nn.Conv2d(hidden, channels, 1), nn.AdaptiveAvgPool2d(1))
+        for net in (self.weight_net, self.bias_net):
+            nn.init.normal_(net[2].weight, std=0.01)
+            nn.init.zeros_(net[2].bias)
+        eye = torch.zeros(channels, group_channels, kernel_size, kernel_size)
+        centre = kernel_size // 2
+        for o in range(channels):
+            eye[o, o % group_channels, centre, centre] = 1.0
+        self.register_buffer("identity", eye, persistent=False)
+        self.offset_net = None
+        if deformable and kernel_size > 1:
+            self.offset_net = nn.Conv2d(channels, 2 * kernel_size * kernel_size, 3, padding=1)
+            nn.init.zeros_(self.offset_net.weight)
+            nn.init.zeros_(self.offset_net.bias)
+
+    def predict(self, style_f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Kernel (B, C, C_in/g, k, k) and bias (B, C) for a (scaled) style feature."""
+        b = style_f.shape[0]
+        dw = self.weight_net(style_f).reshape(b, self.channels, self.c_g, self.k, self.k)
+        return self.identity + dw, self.bias_net(style_f).reshape(b, self.channels)
+
+    def offsets(self, x: torch.Tensor) -> torch.Tensor:
+        """Sampling offsets (B, 2*k*k, H, W) predicted from the normalised content feature."""
+        if self.offset_net is None:
+            raise ArgumentError("this DIN layer has no offset net (1x1 kernel or deformable=False in the Config)")
+        return self.offset_net(normalize(x))
+
+    def forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, *, deformable: bool = False,
+                offset_scale: float = 1.0, stroke_mask: torch.Tensor | None = None,
+                stroke_dilation: int = 2) -> torch.Tensor:
+        offset = self.offsets(x) * offset_scale if (deformable and self.offset_net is not None) else None
+        y = dynamic_instance_norm(x, weight, bias, offset=offset)
+        if stroke_mask is not None and self.k > 1 and stroke_dilation > 1:
+            # larger strokes: the same kernel spread over a wider window, blended in by the mask
+            m = F.interpolate(stroke_mask, size=x.shape[-2:], mode="bilinear", align_corners=False)
+            big = dynamic_instance_norm(x, weight, bias, dilation=stroke_dilation,
+                                        offset=None if offset is None else offset * stroke_dilation)
+            y = m * big + (1 - m) * y
+        return y
+
+
+# ---------------------------------------------------------------- the compact content path
+
+def _in(c):
+    return nn.InstanceNorm2d(c, affine=True)
+
+
+class DSConv(nn.Sequential):
+    """Depthwise-separable conv for the decoder: reflect-pad, depthwise 3x3, ReLU, pointwise 1x1, ReLU
+    (no normalisation, like AdaIN's decoder)."""
+
+    def __init__(self, c_in, c_out, relu=True):
+        layers = [nn.ReflectionPad2d(1), nn.Conv2d(c_in, c_in, 3, groups=c_in), nn.ReLU(inplace=True),
+                  nn.Conv2d(c_in, c_out, 1)]
+        super().__init__(*layers, *([nn.ReLU(inplace=True)] if relu else []))
+
+
+class DIN(nn.Module):
+    """Heavy style encoder (VGG-19 to relu4_1, fetched at call time, never a submodule) feeding the
+    weight / bias nets of DIN layers inside a compact MobileNet-style content network:
+
+        content: conv3x3/2 -> IR/2 -> IR -> IR/2 -> IR            (1/8, MobileNetV2 inverted residuals)
+                 -> DIN_1 -> up x2 -> DSConv -> DIN_2 -> up x2 -> DSConv -> up x2 -> conv3x3 -> RGB
+    """
+
+    def __init__(self, cfg: Config | None = None):
+        super().__init__()
+        self.cfg = cfg = cfg or Config()
+        c1, c2, c3 = cfg.channels
+        if len(cfg.din_layers) != 2:
+            raise ArgumentError(f"din_layers must name two DIN layers (1/8 and 1/4 resolution), got {len(cfg.din_layers)}")
+        for name, _, _ in cfg.din_layers:
+            if name not in cfg.style_scale:
+                raise ArgumentError(f"style layer {name!r} has no entry in Config.style_scale; add one")
+        e = cfg.expand
+        self.encoder = nn.Sequential(
+            Conv2dNormActivation(3, c1, 3, stride=2, norm_layer=_in, activation_layer=nn.ReLU),
+            InvertedResidual(c1, c2, 2, e, norm_layer=_in), InvertedResidual(c2, c2, 1, e, norm_layer=_in),
+            InvertedResidual(c2, c3, 2, e, norm_layer=_in), InvertedResidual(c3, c3, 1, e, norm_layer=_in))
+        self.din = nn.ModuleList([
+            DINLayer(c, encoders.CHANNELS[layer], k, g, cfg.hidden, cfg.deformable)
+            for c, (layer, k, g) in zip((c3, c2), cfg.din_layers)])
+        up = lambda: nn.Upsample(scale_factor=2, mode="nearest")
+        self.decoder1 = nn.Sequential(up(), DSConv(c3, c2))
+        self.decoder2 = nn.Sequential(up(), DSConv(c2, c1), up(), nn.ReflectionPad2d(1), nn.Conv2d(c1, 3, 3))
+
+    # -- style path (heavy, once per style)
+    def encode_style(self, style: torch.Tensor) -> StyleCode:
+        """Run VGG-19 to relu4_1 on ``style`` and the weight / bias nets: the style's DIN parameters.
+        Cache the result and pass it to ``forward`` / ``stylize`` in place of the style image."""
+        vgg = encoders.vgg19(device=str(style.device))
+        layers = [l for l, _, _ in self.cfg.din_layers]
+        feats = vgg.encode(style, layers)
+        ws, bs = [], []
+        for layer, (name, _, _) in zip(self.din, self.cfg.din_layers):
+            w, b = layer.predict(feats[name] / self.cfg.style_scale[name])
+            ws.append(w)
+            bs.append(b)
+        return StyleCode(tuple(ws), tuple(bs))
+
+    # -- content path (light, every image)
+    def forward(self, content: torch.Tensor, style, *, alpha: float = 1.0, deformable: bool = False,
+                offset_scale: float = 1.0, stroke_mask: torch.Tensor | None = None,
+                stroke_dilation: int = 2) -> torch.Tensor:
+        """Stylise ``content`` (B,3,H,W) with ``style`` (an image batch or a ``StyleCode``); unclamped RGB.
+
+        ``alpha`` blends each DIN layer's output with its input feature: alpha*DIN(x) + (1-alpha)*x."""
+        code = style if isinstance(style, StyleCode) else self.encode_style(style)
+        h, w = content.shape[-2:]
+        if h % 8 or w % 8:
+            raise ArgumentError(f"the content's sides ({h}x{w}) must be multiples of 8 for DIN's three "
+                                "down/up-sampling stages; resize it (stylize() does this for you)")
+        ctrl = dict(deformable=deformable, offset_scale=offset_scale, stroke_mask=stroke_mask,
+                    stroke_dilation=stroke_dilation)
+        x = self.encoder(content)
+        x = _blend(self.din[0](x, code.weights[0], code.biases[0], **ctrl), x, alpha)
+        x = self.decoder1(x)
+        x = _blend(self.din[1](x, code.weights[1], code.biases[1], **ctrl), x, alpha)
+        return self.decoder2(x)
+
+
+def _blend(y, x, alpha):
+    return y if alpha == 1.0 else alpha * y + (1 - alpha) * x
+
+
+def build(cfg: Config | None = None) -> DIN:
+    return DIN(cfg)
+
+
+# ---------------------------------------------------------------- training
+
+def loss(model: DIN, batch: dict) -> dict:
+    """AdaIN's objective on DIN's output o = T(c, s) (Huang & Belongie Eq. 11-13):
+
+        L = ||phi_4_1(o) - phi_4_1(c)||^2 + lambda * sum_l (||mu(phi_l(o)) - mu(phi_l(s))||^2
+                                                     + ||sigma(phi_l(o)) - sigma(phi_l(s))||^2)
+
+    The content target is the content image's relu4_1 feature (AdaIN uses the AdaIN output t there;
+    DIN has no t in VGG space)."""
+    cfg = model.cfg
+    c, s = batch["content"], batch["style"]
+    out = model(c, s)
+    vgg = encoders.vgg19(device=str(c.device))
+    layers = list(dict.fromkeys([*cfg.style_layers, cfg.content_layer]))
+    fo = vgg.encode(out, layers)
+    with torch.no_grad():
+        fc = vgg.encode(c, [cfg.content_layer])
+        fs = vgg.encode(s, cfg.style_layers)
+    lc, _ = content_loss({cfg.content_layer: fo[cfg.content_layer]}, fc)
+    ls, _ = mean_std_style_loss({l: fo[l] for l in cfg.style_layers}, fs)
+    return {"content": lc, "style": cfg.style_weight * ls}
+
+
+# ---------------------------------------------------------------- stroke size from the content's structure
+
+def structure_mask(content: torch.Tensor, blur: int = 15) -> torch.Tensor:
+    """Where strokes may be large: 1 in flat regions, 0 along detail (our choice of rule).
+
+    m = 1 - normalised, blurred gradient magnitude of the luminance; (B,1,H,W) in [0,1]."""
+    y = images.luminance(content) if content.shape[1] == 3 else content
+    gx = F.pad(y[..., :, 1:] - y[..., :, :-1], (0, 1, 0, 0))
+    gy = F.pad(y[..., 1:, :] - y[..., :-1, :], (0, 0, 0, 1))
+    g = (gx ** 2 + gy ** 2).sqrt()
+    g = F.avg_pool2d(_pad(g, blur // 2), blur, stride=1)
+    lo = g.amin(dim=(-2, -1), keepdim=True)
+    hi = g.amax(dim=(-2, -1), keepdim=True)
+    return 1 - (g - lo) / (hi - lo).clamp_min(1e-8)
+
+
+def _as_mask(mask, content: torch.Tensor) -> torch.Tensor:
+    if isinstance(mask, str):
+        if mask != "auto":
+            raise ArgumentError(f"stroke_mask={mask!r} is unknown; pass 'auto', a (H,W) tensor in [0,1] or None")
+        return structure_mask(content)
+    m = torch.as_tensor(mask, dtype=content.dtype, device=content.device)
+    if m.dim() == 2:
+        m = m[None, None]
+    elif m.dim() == 3:
+        m = m[None]
+    if m.dim() != 4 or m.shape[:2] != (1, 1):
+        raise ArgumentError(f"stroke_mask must be (H,W), (1,H,W) or (1,1,H,W), got {tuple(m.shape)}")
+    if float(m.min()) < 0 or float(m.max()) > 1:
+        raise ArgumentError("stroke_mask values must lie in [0, 1] (1 = large strokes)")
+    return F.interpolate(m, size=content.shape[-2:], mode="bilinear", align_corners=False)
+
+
+# ---------------------------------------------------------------- using it
+
+@torch.no_grad()
+def stylize(content, style, model: DIN | None = None, *, size: int | None = None, style_size: int | None = None,
+            alpha: float = 1.0, deformable: bool = False, offset_scale: float = 1.0, stroke_mask=None,
+            stroke_dilation: int = 2, preserve_color: bool = False) -> torch.Tensor:
+    """Stylise ``content`` with ``style`` (tensors, paths, asset names, or a ``StyleCode`` from
+    ``model.encode_style`` to reuse a cached style). Returns (1,3,H,W) in [0,1].
+
+    Controls: ``alpha`` in [0,1] (style strength); ``deformable`` (content-predicted offsets move the
+    kernels' sampling points) with ``offset_scale``; ``stroke_mask`` ('auto' = large strokes where the
+    content is flat, or a (H,W) mask in [0,1], 1 = large) with ``stroke_dilation`` (how much larger);
+    ``preserve_color`` keeps the content's colours. ``model`` defaults to the shipped checkpoint."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ArgumentError(f"alpha={alpha} must lie in [0, 1] (0 = content only, 1 = full style)")
+    if int(stroke_dilation) != stroke_dilation or stroke_dilation < 1:
+        raise ArgumentError(f"stroke_dilation={stroke_dilation} must be a whole number >= 1")
+    model = model if model is not None else pretrained()
+    dev = next(model.parameters()).device
+    c = assets.resolve(content, size).to(dev)
+    h, w = c.shape[-2:]
+    c8 = images.resize(c, (max(8, round(h / 8) * 8), max(8, round(w / 8) * 8))) if (h % 8 or w % 8) else c
+    if isinstance(style, StyleCode):
+        code = style
+    else:
+        s = assets.resolve(style, style_size or size).to(dev)
+        code = model.encode_style(s)
+    m = None if stroke_mask is None else _as_mask(stroke_mask, c8)
+    was = model.training
+    model.eval()
+    out = model(c8, code, alpha=alpha, deformable=deformable, offset_scale=offset_scale, stroke_mask=m,
+                stroke_dilation=int(stroke_dilation)).clamp(0, 1)
+    model.train(was)
+    if out.shape[-2:] != (h, w):
+        out = images.resize(out, (h, w)).clamp(0, 1)
+    if preserve_color:
+        from ..stats import luminance_transfer
+        out = luminance_transfer(out, c)
+    return out
+
+
+def pretrained() -> DIN:
+    """The shipped DIN checkpoint (offline), or a CheckpointError saying how to train one."""
+    from ..weights import pretrained_checkpoint
+    ckpt = pretrained_checkpoint("din")
+    cfg = Config(**{k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
+                    for k, v in ckpt["meta"].get("config", {}).items()})
+    model = DIN(cfg)
+    try:
+        model.load_state_dict(ckpt["state"])
+    except RuntimeError as e:
+        raise CheckpointError(f"the din checkpoint does not fit the DIN network ({str(e).splitlines()[0]}); "
+                              "re-export it with the trainer") from None
+    return model.eval()
