@@ -104,3 +104,48 @@ def kernel_glyphs(content: torch.Tensor, kernels: torch.Tensor, group: int = 0, 
     ax.set_title(title or f"kernels of channel group {group} (red > 0, blue < 0, |max| {lim:.2f})", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+
+# ---------------------------------------------------------------- lesson 01: Gatys optimisation
+
+def gram_compare(images: dict, layer: str = "relu2_1", channels: int = 32, encoder=None, size: float = 3.0):
+    """Gram matrices at ``layer`` of several images side by side (first ``channels`` channels, one
+    shared colour scale), e.g. ``gram_compare({"result": out, "style": style}, "relu3_1")``."""
+    from .encoders import vgg19
+    from .stats import gram
+    enc = encoder or vgg19()
+    with torch.no_grad():
+        grams = {k: gram(enc.encode(v.to(next(enc.parameters()).device), [layer])[layer])[0, :channels, :channels].cpu()
+                 for k, v in images.items()}
+    vmax = max(float(g.abs().max()) for g in grams.values()) or 1.0
+    fig, axes = plt.subplots(1, len(grams), figsize=(size * len(grams) + 0.6, size), squeeze=False)
+    for ax, (k, g) in zip(axes[0], grams.items()):
+        im = ax.imshow(g.numpy(), cmap="magma", vmin=0, vmax=vmax)
+        ax.set_title(f"{k}: G at {layer}", fontsize=9)
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.colorbar(im, ax=list(axes[0]), shrink=0.8)
+    return fig
+
+
+def gatys_history(history: list, per_layer: bool = True, ax=None, title: str | None = None):
+    """The loss history of ``gatys.run``: content and style (and each style layer), log scale."""
+    keys = ["content", "style"] if "content" in history[0] else ["style"]
+    if per_layer:
+        keys += [k for k in history[0] if k.startswith("style/")]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    else:
+        fig = ax.figure
+    for k in keys:
+        ax.plot([h["step"] for h in history], [h[k] for h in history], label=k,
+                lw=2 if "/" not in k else 1, ls="-" if "/" not in k else "--")
+    ax.set_yscale("log")
+    ax.set_xlabel("step (forward/backward passes)")
+    ax.set_ylabel("loss (before content/style weight)")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
