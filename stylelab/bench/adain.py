@@ -1,0 +1,51 @@
+"""``python -m stylelab bench adain``: AdaIN's size, FLOPs and time per image.
+
+Timing uses a freshly initialised (untrained) decoder: the time of a forward pass does not depend
+on the weights' values, and no trained decoder ships yet. "cached style" means the style's relu4_1
+statistics were encoded once beforehand (``adain.encode_style``), as when one style is applied to
+many images; "uncached" encodes the style image (same size as the content) on every call.
+The paper's 512 px figure (Huang & Belongie) was 65 ms per image on a Titan X GPU, excluding the
+style encoding.
+"""
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+
+def main(argv=None) -> int:
+    from . import flops, parameters, time_ms
+    from .. import config
+    from ..encoders import vgg19, truncated
+    from ..methods import adain
+    p = argparse.ArgumentParser(prog="python -m stylelab bench adain", description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="square image sides (px)")
+    p.add_argument("--runs", type=int, default=3, help="timed runs per figure (median reported)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--width", type=float, default=1.0, help="decoder width (1.0 = the paper's)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dev = config.device(args.device)
+    torch.manual_seed(0)
+    model = adain.build(adain.Config(width=args.width)).to(dev).eval()
+    enc = vgg19(device=str(dev))
+    enc_params = parameters(truncated(enc, "relu4_1"))
+    print(f"AdaIN (decoder width {args.width}) on {dev} ({torch.get_num_threads()} CPU threads); "
+          "untrained decoder for timing (speed does not depend on the weights)")
+    print(f"parameters: decoder {parameters(model):,} (trained); VGG-19 encoder to relu4_1 {enc_params:,} (frozen)")
+    print(f"{'size':>6} {'GFLOPs full':>12} {'GFLOPs cached':>14} {'ms full':>9} {'ms cached':>10}")
+    for s in args.sizes:
+        c = torch.rand(1, 3, s, s, device=dev)
+        st = torch.rand(1, 3, s, s, device=dev)
+        cached = adain.encode_style(st, model=model)
+        full = lambda: adain.stylize(c, st, model=model)
+        fast = lambda: adain.stylize(c, cached, model=model)
+        g_full, g_fast = flops(full) / 1e9, flops(fast) / 1e9
+        t_full = time_ms(full, runs=args.runs, device=dev)["median_ms"]
+        t_fast = time_ms(fast, runs=args.runs, device=dev)["median_ms"]
+        print(f"{s:>6} {g_full:>12.1f} {g_fast:>14.1f} {t_full:>9.0f} {t_fast:>10.0f}")
+    print("FLOPs count convolutions (a multiply-add = 2). Paper: 65 ms at 512 px on a Titan X GPU.")
+    return 0
