@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from . import flops, parameters, peak_memory_mb, time_ms
+from . import flops, parameters, time_ms
 
 
 def _pair(size: int):
@@ -32,6 +32,21 @@ def attention_bytes(cfg, size: int, chunked: bool = True) -> int:
     keys = n if n <= cfg.max_keys else (math.ceil(math.sqrt(n) / math.ceil(math.sqrt(n / cfg.max_keys)))) ** 2
     rows = min(cfg.chunk, n) if chunked else n
     return 4 * rows * (keys if chunked else n)
+
+
+def _memory_in_child(size: int, kernel_size: int) -> float:
+    """Peak memory of the first pass in a fresh process (a warm allocator would hide it)."""
+    import subprocess
+    import sys
+    code = ("import torch; from stylelab.bench import kernels as b, peak_memory_mb; "
+            "from stylelab.methods import kernels as K; from stylelab import encoders; "
+            f"encoders.vgg19(); m = K.build(K.Config(kernel_size={kernel_size})).eval(); "
+            f"c, s = b._pair({size}); print(peak_memory_mb(lambda: m(c, s)))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    try:
+        return float(r.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return float("nan")
 
 
 def main(argv=None) -> int:
@@ -67,11 +82,9 @@ def main(argv=None) -> int:
               f"{attention_bytes(cfg, s) / 2**20:>12.1f} / {attention_bytes(cfg, s, False) / 2**20:<10.1f}"
               f"   {ms:>10.0f}")
 
-    print("\npeak extra memory of one stylize pass (CPU resident set, an upper bound):")
+    print("\npeak extra memory of one stylize pass (CPU resident set in a fresh process, an upper bound):")
     for s in a.memory_sizes:
-        c, st = _pair(s)
-        model(c, st)  # warm the allocator and the encoder cache
-        mb = peak_memory_mb(lambda: model(c, st))
+        mb = _memory_in_child(s, a.kernel_size)
         print(f"  {s:>5} px: {mb:8.0f} MiB   (attention alone: {attention_bytes(cfg, s) / 2**20:.0f} MiB "
               f"chunked, {attention_bytes(cfg, s, False) / 2**20:.0f} MiB if unchunked)")
     print("\nThe attention matrix is N_c x N_s floats (N = (side/8)^2 relu4_1 positions): x16 per doubling "
