@@ -1,0 +1,48 @@
+"""``python -m stylelab bench adjustable``: parameters (network and Lambda), CPU ms per image, slider update time."""
+from __future__ import annotations
+
+import argparse
+import statistics
+
+import torch
+
+from . import parameters, time_ms
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m stylelab bench adjustable", description=__doc__)
+    p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="square image sizes in px")
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
+    p.add_argument("--johnson-size", action="store_true", help="use Johnson's full widths (32-64-128, 5 blocks)")
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from ..methods import adjustable
+    from .. import widgets
+
+    cfg = adjustable.Config(channels=(32, 64, 128), n_residual=5) if args.johnson_size else adjustable.Config()
+    model = adjustable.build(cfg).to(args.device).eval()
+    lam = parameters(model.lam)
+    print(f"adjustable network {tuple(cfg.channels)}, {cfg.n_residual} residual blocks "
+          f"(device {args.device}, {torch.get_num_threads()} threads)")
+    print(f"  parameters, total:                 {parameters(model):>10,}")
+    print(f"  transformation network T:          {parameters(model.net):>10,}")
+    print(f"  Lambda MLP (alpha -> gamma, beta): {lam:>10,}  ({sum(model.sizes)} IN channels x 2 outputs)")
+    print(f"  a CIN style slot of the same net:  {2 * sum(model.sizes):>10,}  (for comparison)")
+    a = adjustable.make_alpha(model, [0.3, 0.6, 0.9]).to(args.device)
+    t = time_ms(lambda: model.conditioning(a), runs=args.runs * 4, device=args.device)
+    print(f"  Lambda alone:      {t['median_ms']:8.2f} ms")
+    for s in args.sizes:
+        x = torch.rand(1, 3, s, s, device=args.device)
+        t = time_ms(lambda: model(x, a), runs=args.runs, device=args.device)
+        print(f"  stylise {s} px:  {t['median_ms']:8.1f} ms per image (median of {args.runs}; min {t['min_ms']:.1f})")
+    content = torch.rand(1, 3, 256, 256)
+    panel = widgets.adjustable_panel(model.cpu(), content)
+    for i in range(args.runs):
+        panel.randomize()
+    med = statistics.median(panel.times_ms[1:])
+    print(f"  slider update at 256 px:  {med:8.1f} ms (median of {args.runs}: Lambda + stylise + PNG encode; "
+          f"target < 500 ms: {'met' if med < 500 else 'NOT met on this machine now'})")
+    return 0

@@ -1,0 +1,48 @@
+"""``python -m stylelab bench cin``: parameters (and per added style), CPU ms per image, widget update time."""
+from __future__ import annotations
+
+import argparse
+import statistics
+
+import torch
+
+from . import parameters, time_ms
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m stylelab bench cin", description=__doc__)
+    p.add_argument("--styles", type=int, default=32, help="styles in the network (Dumoulin et al.: 32)")
+    p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="square image sizes in px")
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from ..methods import cin, johnson
+    from .. import widgets
+
+    model = cin.build(cin.Config(n_styles=args.styles)).to(args.device).eval()
+    total = parameters(model)
+    per_style = cin.parameters_per_style(model)
+    shared = total - args.styles * per_style
+    one_net = parameters(johnson.TransformNet())
+    print(f"conditional IN network, {args.styles} styles (device {args.device}, {torch.get_num_threads()} threads)")
+    print(f"  parameters, total:                {total:>12,}")
+    print(f"  shared convolutions:              {shared:>12,}")
+    print(f"  per added style (gamma, beta):    {per_style:>12,}  ({100 * per_style / one_net:.2f}% of a whole network)")
+    print(f"  one Johnson network per style:    {one_net:>12,} each, {args.styles * one_net:,} for {args.styles} styles")
+    print(f"  one CIN network for {args.styles} styles:    {total:>12,}  ({args.styles * one_net / total:.1f}x fewer)")
+    w = torch.zeros(1, args.styles, device=args.device)
+    w[0, :2] = 0.5
+    for s in args.sizes:
+        x = torch.rand(1, 3, s, s, device=args.device)
+        t = time_ms(lambda: model(x, w), runs=args.runs, device=args.device)
+        print(f"  stylise {s} px:  {t['median_ms']:8.1f} ms per image (median of {args.runs}; min {t['min_ms']:.1f})")
+    content = torch.rand(1, 3, 256, 256)
+    panel = widgets.cin_mixing_panel(model.cpu(), content)
+    for i in range(args.runs):
+        panel.update((i + 1) / (args.runs + 1))
+    print(f"  mixing slider update at 256 px: {statistics.median(panel.times_ms[1:]):8.1f} ms "
+          f"(median of {args.runs}: stylise + PNG encode)")
+    return 0

@@ -1,0 +1,323 @@
+"""Adjustable real-time style transfer (Babaeizadeh & Ghiasi, 2018).
+
+The per-layer loss weights become inputs of the network. With content layers C and style
+layers S, the loss of a stylisation p is (Eq. 6)
+
+    L(p) = sum_{l in C} alpha_c^l L_c^l(p) + sum_{l in S} alpha_s^l L_s^l(p)
+
+and the network Phi(c, alpha_c, alpha_s) is Johnson's transformation network whose instance
+normalisation layers are conditioned on alpha (Eq. 7-8):
+
+    z = gamma_alpha * (x - mu(x)) / sigma(x) + beta_alpha,   (gamma_alpha, beta_alpha) = Lambda(alpha_c, alpha_s)
+
+Lambda is a small MLP that outputs the gamma and beta of every conditional IN layer at once.
+Training samples alpha ~ U(0, 1), so after training any alpha in [0, 1] is one forward pass: the
+loss weights can be moved after training, in real time. Each layer's loss is divided by its
+exponential moving average (Eq. 9) so that layers of very different scale weigh alike.
+
+Choices where the description is silent (our choices):
+- one style per network (the paper's model also takes the style image through a style
+  prediction network; we condition on alpha only, so the network learns one style);
+- Lambda: Linear(n_alpha, 128) - ReLU - Linear(128, 2 x channels of all IN layers), started at
+  gamma = 1, beta = 0;
+- alpha_s is drawn independently for every row of a batch (more contrast per step);
+- alpha_c is fixed to 1 in training, as the paper does with its single content layer
+  (``Config.sample_alpha_c`` samples it too);
+- Eq. 9 is applied as L^l / EMA(L^l) (the description's numerator sum_i EMA(L^i) is a factor
+  common to every layer, which Adam's step size makes irrelevant); EMA decay 0.99, starting
+  at min(0.99, (1 + n) / (10 + n)) after n updates so that it follows the early fall of the losses;
+- a smaller transformation network than Johnson's by default (channels 16-32-64, 3 residual
+  blocks) so that a slider re-renders a 256 px image in well under a second on a laptop CPU.
+"""
+from __future__ import annotations
+
+import sys
+from types import SimpleNamespace
+from dataclasses import asdict, dataclass
+from typing import Mapping, Sequence
+
+import torch
+import torch.nn as nn
+
+from .. import assets, encoders, losses, stats
+from ..errors import ArgumentError, CheckpointError
+from .cin import run_padded
+from .johnson import TransformNet
+
+
+@dataclass
+class Config:
+    #: "last feature set of conv3" and "of conv2, conv3, conv4" of VGG-19 (the description, Sec. 4)
+    content_layers: tuple = ("relu3_4",)
+    style_layers: tuple = ("relu2_2", "relu3_4", "relu4_4")
+    #: the transformation network (our choice, see the module docstring)
+    channels: tuple = (16, 32, 64)
+    n_residual: int = 3
+    #: hidden width of Lambda (our choice)
+    hidden: int = 128
+    #: decay of the per-layer loss EMA of Eq. 9 (our choice)
+    ema_decay: float = 0.99
+    #: train with alpha_c ~ U(0,1) too (the paper fixes alpha_c = 1: one content layer)
+    sample_alpha_c: bool = False
+    #: bundled name of the style the network was trained on (informative; stored in checkpoints)
+    style_name: str = ""
+    #: Adam (our choice of rate and batch for a laptop)
+    lr: float = 1e-3
+    batch_size: int = 4
+
+
+class LambdaIN(nn.Module):
+    """Instance normalisation whose (gamma, beta) the network sets from Lambda(alpha) before each
+    forward pass (``self.gamma``, ``self.beta``: (B, C))."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.channels = channels
+        self.gamma: torch.Tensor | None = None
+        self.beta: torch.Tensor | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.gamma is None:
+            raise ArgumentError("a conditional IN layer ran without alpha; call the network as model(x, alpha)")
+        return stats.normalize(x) * self.gamma[:, :, None, None] + self.beta[:, :, None, None]
+
+
+class AdjustableNet(nn.Module):
+    """Phi(c, alpha): ``model(x, alpha)`` with alpha (B or 1, n_content + n_style) = [alpha_c, alpha_s]."""
+
+    def __init__(self, cfg: Config):
+        super().__init__()
+        if not cfg.content_layers or not cfg.style_layers:
+            raise ArgumentError("the adjustable network needs at least one content and one style layer")
+        encoders.check_layers(list(cfg.content_layers) + list(cfg.style_layers))
+        self.cfg = cfg
+        self.net = TransformNet(norm=LambdaIN, channels=tuple(cfg.channels), n_residual=cfg.n_residual)
+        sizes = [m.channels for m in self.norms()]
+        self.n_alpha = len(cfg.content_layers) + len(cfg.style_layers)
+        self.lam = nn.Sequential(nn.Linear(self.n_alpha, cfg.hidden), nn.ReLU(inplace=True),
+                                 nn.Linear(cfg.hidden, 2 * sum(sizes)))
+        with torch.no_grad():  # start as plain IN: gamma = 1, beta = 0
+            self.lam[2].weight.mul_(0.1)
+            self.lam[2].bias.copy_(torch.cat([torch.ones(sum(sizes)), torch.zeros(sum(sizes))]))
+        self.sizes = sizes
+        #: Eq. 9's moving averages, one per layer (content layers first); saved with the model
+        self.register_buffer("loss_ema", torch.zeros(self.n_alpha))
+        self.register_buffer("ema_steps", torch.zeros((), dtype=torch.long))
+
+    def norms(self) -> list[LambdaIN]:
+        return [m for m in self.modules() if isinstance(m, LambdaIN)]
+
+    def conditioning(self, alpha: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Lambda(alpha): one (gamma, beta) pair of shape (B, C_l) per conditional IN layer (Eq. 8)."""
+        out = self.lam(alpha)
+        gammas, betas = out.split(sum(self.sizes), dim=1)
+        return list(zip(gammas.split(self.sizes, 1), betas.split(self.sizes, 1)))
+
+    def forward(self, x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+        if alpha.dim() == 1:
+            alpha = alpha.unsqueeze(0)
+        if alpha.shape[-1] != self.n_alpha:
+            raise ArgumentError(f"alpha has {alpha.shape[-1]} entries; this network takes {self.n_alpha} "
+                                f"({len(self.cfg.content_layers)} content + {len(self.cfg.style_layers)} style)")
+        alpha = alpha.to(x.dtype).expand(x.shape[0], -1)
+        norms = self.norms()
+        for m, (g, b) in zip(norms, self.conditioning(alpha)):
+            m.gamma, m.beta = g, b
+        try:
+            return self.net(x)
+        finally:
+            for m in norms:
+                m.gamma = m.beta = None
+
+
+class FixedAlphaNet(nn.Module):
+    """Johnson's network (plain IN) trained with the same loss at one fixed alpha: the baseline that
+    the sliders replace ("retrain with those weights")."""
+
+    def __init__(self, cfg: Config, alpha: torch.Tensor):
+        super().__init__()
+        self.cfg = cfg
+        self.net = TransformNet(norm="instance", channels=tuple(cfg.channels), n_residual=cfg.n_residual)
+        self.n_alpha = len(cfg.content_layers) + len(cfg.style_layers)
+        self.register_buffer("fixed_alpha", alpha.float().view(1, self.n_alpha))
+        self.register_buffer("loss_ema", torch.zeros(self.n_alpha))
+        self.register_buffer("ema_steps", torch.zeros((), dtype=torch.long))
+
+    def forward(self, x: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(x)
+
+
+def build(cfg: Config | None = None) -> AdjustableNet:
+    return AdjustableNet(cfg or Config())
+
+
+# ---------------------------------------------------------------- alpha
+
+def make_alpha(model, alpha_s=None, alpha_c=1.0) -> torch.Tensor:
+    """The (1, n_alpha) input [alpha_c, alpha_s] from a scalar, a list (one per style layer) or
+    ``{layer: value}``; every entry must lie in [0, 1], the range the network was trained on."""
+    cfg = model.cfg
+
+    def vec(v, layers, what):
+        if v is None:
+            v = 1.0
+        if isinstance(v, Mapping):
+            unknown = set(v) - set(layers)
+            if unknown:
+                raise ArgumentError(f"{what} names {sorted(unknown)}, not among {list(layers)}")
+            v = [float(v.get(l, 1.0)) for l in layers]
+        t = torch.as_tensor(v, dtype=torch.float32).flatten()
+        if t.numel() == 1:
+            t = t.expand(len(layers))
+        if t.numel() != len(layers):
+            raise ArgumentError(f"{what} has {t.numel()} values; give one per layer {list(layers)} or one number")
+        if not torch.isfinite(t).all() or (t < 0).any() or (t > 1).any():
+            raise ArgumentError(f"{what}={t.tolist()} must lie in [0, 1], the range the network was trained on")
+        return t
+
+    return torch.cat([vec(alpha_c, cfg.content_layers, "alpha_c"),
+                      vec(alpha_s, cfg.style_layers, "alpha_s")]).unsqueeze(0)
+
+
+@torch.no_grad()
+def stylize(content, style=None, *, alpha_s=None, alpha_c=1.0, model: AdjustableNet | None = None,
+            size: int | None = None) -> torch.Tensor:
+    """Stylise ``content`` with the network's style at per-layer weights ``alpha_s`` (one per style
+    layer: relu2_2, relu3_4, relu4_4; default 1) and ``alpha_c`` (default 1, as in training).
+    ``style`` may name the style the network was trained on (a check); one forward pass."""
+    model = model if model is not None else pretrained()
+    if style is not None and isinstance(style, str) and model.cfg.style_name and style != model.cfg.style_name:
+        raise ArgumentError(f"this network was trained on {model.cfg.style_name!r}, not {style!r}; "
+                            "train one for that style with adjustable.loss")
+    dev = next(model.parameters()).device
+    x = assets.resolve(content, size).to(dev)
+    a = make_alpha(model, alpha_s, alpha_c).to(dev)
+    was = model.training
+    model.eval()
+    try:
+        return run_padded(lambda t: model(t, a), x)
+    finally:
+        model.train(was)
+
+
+@torch.no_grad()
+def randomize(content, n: int = 8, *, model: AdjustableNet | None = None, seed: int | None = None,
+              alpha_c: float = 1.0, size: int | None = None) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """``n`` diverse stylisations of one content image: alpha_s ~ U(0, 1) per style layer.
+    Returns (images, alphas) with alphas of shape (n, number of style layers)."""
+    model = model if model is not None else pretrained()
+    if n < 1:
+        raise ArgumentError(f"n={n} must be at least 1")
+    g = torch.Generator().manual_seed(seed) if seed is not None else None
+    alphas = torch.rand(n, len(model.cfg.style_layers), generator=g)
+    return [stylize(content, alpha_s=a, alpha_c=alpha_c, model=model, size=size) for a in alphas], alphas
+
+
+# ---------------------------------------------------------------- training
+
+def layer_losses(model, out: torch.Tensor, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    """(B, n_alpha) raw per-row losses: content layers (Eq. 1) then style layers (Eq. 2).
+
+    Squared errors are means over elements (``losses.content_loss``, ``losses.gram_style_loss``)."""
+    cfg = model.cfg
+    vgg = encoders.vgg19(device=str(out.device))
+    fo = vgg.encode(out, list(cfg.content_layers) + list(cfg.style_layers))
+    with torch.no_grad():
+        fc = vgg.encode(content, cfg.content_layers)
+        grams = {l: stats.gram(f).mean(0, keepdim=True) for l, f in vgg.encode(style, cfg.style_layers).items()}
+    rows = []
+    for b in range(out.shape[0]):
+        _, pc = losses.content_loss({l: fo[l][b:b + 1] for l in cfg.content_layers},
+                                    {l: fc[l][b:b + 1] for l in cfg.content_layers})
+        _, ps = losses.gram_style_loss({l: fo[l][b:b + 1] for l in cfg.style_layers}, grams)
+        rows.append(torch.stack([pc[l] for l in cfg.content_layers] + [ps[l] for l in cfg.style_layers]))
+    return torch.stack(rows)
+
+
+def sample_alpha(model, batch_size: int, device=None) -> torch.Tensor:
+    """alpha ~ U(0,1) per row and style layer (alpha_c = 1 unless cfg.sample_alpha_c)."""
+    cfg = model.cfg
+    a_s = torch.rand(batch_size, len(cfg.style_layers), device=device)
+    a_c = (torch.rand if cfg.sample_alpha_c else torch.ones)(batch_size, len(cfg.content_layers), device=device)
+    return torch.cat([a_c, a_s], 1)
+
+
+def loss(model, batch: dict) -> dict:
+    """sum_l alpha^l L^l / EMA(L^l) averaged over the batch (Eq. 6 with Eq. 9), one term per layer."""
+    cfg = model.cfg
+    c, s = batch["content"], batch["style"]
+    fixed = getattr(model, "fixed_alpha", None)
+    alpha = fixed.expand(c.shape[0], -1) if fixed is not None else sample_alpha(model, c.shape[0], c.device)
+    out = model(c, alpha)
+    per = layer_losses(model, out, c, s)  # (B, n_alpha)
+    if model.training:
+        with torch.no_grad():
+            m = per.detach().mean(0)
+            n = int(model.ema_steps)
+            # the losses fall by orders of magnitude in the first steps; like TensorFlow's
+            # ExponentialMovingAverage(num_updates=...) the decay starts small so the average keeps up
+            d = min(cfg.ema_decay, (1 + n) / (10 + n)) if n else 0.0
+            model.loss_ema.mul_(d).add_((1 - d) * m)
+            model.ema_steps += 1
+    if int(model.ema_steps) == 0:
+        raise ArgumentError("the loss EMA is empty: train the model (model.train()) before evaluating its loss")
+    weighted = (alpha * per / model.loss_ema.clamp_min(1e-12)).mean(0)
+    names = [f"content_{l}" for l in cfg.content_layers] + [f"style_{l}" for l in cfg.style_layers]
+    return dict(zip(names, weighted))
+
+
+def fit(content, style, *, steps: int = 2000, size: int = 256, cfg: Config | None = None, **train_kwargs):
+    """Train the adjustable network on one style (a thin wrapper of ``train.train``)."""
+    from .. import train as _train
+    cfg = cfg or Config()
+    if isinstance(style, str) and not cfg.style_name:
+        cfg = Config(**{**asdict(cfg), "style_name": style})
+    return _train.train(sys.modules[__name__], content, style, size=size, steps=steps, cfg=cfg, **train_kwargs)
+
+
+def retrain_fixed(content, style, alpha_s, *, alpha_c: float = 1.0, steps: int = 2000, size: int = 256,
+                  cfg: Config | None = None, **train_kwargs):
+    """Train Johnson's network (plain IN, same size and loss) with the per-layer weights fixed to
+    ``alpha_s`` / ``alpha_c``: what one had to do for every setting before the adjustable network."""
+    from .. import train as _train
+    cfg = cfg or Config()
+    alpha = make_alpha(SimpleNamespace(cfg=cfg), alpha_s, alpha_c)
+    model = FixedAlphaNet(cfg, alpha)
+    return _train.train(sys.modules[__name__], content, style, size=size, steps=steps, cfg=cfg, model=model,
+                        **train_kwargs)
+
+
+@torch.no_grad()
+def style_losses(model, output: torch.Tensor, style) -> dict[str, float]:
+    """Raw Gram style loss of ``output`` at each style layer of ``model`` (Eq. 2), for checks and plots."""
+    cfg = model.cfg
+    vgg = encoders.vgg19(device=str(output.device))
+    s = assets.resolve(style).to(output.device) if isinstance(style, str) else style.to(output.device)
+    grams = {l: stats.gram(f) for l, f in vgg.encode(s, cfg.style_layers).items()}
+    _, per = losses.gram_style_loss(vgg.encode(output, cfg.style_layers), grams)
+    return {l: float(v) for l, v in per.items()}
+
+
+# ---------------------------------------------------------------- checkpoints
+
+def export(model: AdjustableNet, path) -> str:
+    """Write a small fp16 inference checkpoint (with the loss EMA); returns its SHA-256."""
+    from .. import weights
+    return weights.save_inference(model.state_dict(), path, {"method": "adjustable", "config": asdict(model.cfg)})
+
+
+def from_checkpoint(ckpt: dict) -> AdjustableNet:
+    cfg_d = dict(ckpt["meta"].get("config", {}))
+    try:
+        model = build(Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg_d.items()}))
+        model.load_state_dict(ckpt["state"])
+    except (TypeError, RuntimeError) as e:
+        raise CheckpointError(f"the checkpoint does not fit the adjustable network ({type(e).__name__}); "
+                              "re-export it with adjustable.export") from None
+    return model.eval()
+
+
+def pretrained(name: str = "default") -> AdjustableNet:
+    """The shipped adjustable network (a CheckpointError until one is listed in the registry)."""
+    from .. import weights
+    return from_checkpoint(weights.pretrained_checkpoint("adjustable", name))
