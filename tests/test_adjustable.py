@@ -30,7 +30,7 @@ def test_lambda_in_is_instance_norm_with_per_row_gamma_beta():
     assert (g - 1).abs().mean() < 0.2 and b.abs().mean() < 0.2
 
 
-@pytest.mark.parametrize("alpha_s", [[0.5], [0.1, 0.2, 1.5], -0.1, {"relu9_9": 1.0}, float("nan")])
+@pytest.mark.parametrize("alpha_s", [[0.5, 0.5], [0.1, 0.2, 1.5], -0.1, {"relu9_9": 1.0}, float("nan")])
 def test_bad_alpha_raises(alpha_s):
     model = A.build(small_cfg())
     with pytest.raises(ArgumentError):
