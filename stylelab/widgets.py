@@ -464,7 +464,7 @@ def din_panel(model, content: torch.Tensor, style, width: int = 256) -> W.VBox:
     from .methods import din
     code = style if isinstance(style, din.StyleCode) else model.encode_style(style)
     alpha = W.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="alpha", continuous_update=False)
-    deformable = W.Checkbox(value=False, description="deformable")
+    deformable = W.Checkbox(value=bool(model.cfg.deformable), description="deformable")
     offset_scale = W.FloatSlider(value=1.0, min=0.0, max=5.0, step=0.25, description="offset x",
                                  continuous_update=False)
     stroke = W.Dropdown(options=["none", "auto", "left half"], value="none", description="big strokes")

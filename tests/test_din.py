@@ -77,7 +77,7 @@ def test_stylize_controls_change_the_picture(content, style):
     base = din.stylize(content, code, model)
     assert base.shape == content.shape and 0 <= float(base.min()) and float(base.max()) <= 1
     assert torch.allclose(din.stylize(content, style, model), base, atol=1e-5)  # cached style = uncached
-    assert (din.stylize(content, code, model, deformable=True) - base).abs().mean() > 1e-4
+    assert (din.stylize(content, code, model, deformable=False) - base).abs().mean() > 1e-4  # trained with it on
     assert (din.stylize(content, code, model, stroke_mask="auto", stroke_dilation=3) - base).abs().mean() > 1e-4
     assert (din.stylize(content, code, model, alpha=0.3) - base).abs().mean() > 1e-4
     # a zero mask changes nothing, whatever the dilation

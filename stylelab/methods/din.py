@@ -66,8 +66,9 @@ class Config:
     #: VGG's relu3_1 / relu4_1 activations have standard deviations of a few hundred)
     style_scale: dict = field(default_factory=lambda: {"relu1_1": 30.0, "relu2_1": 100.0,
                                                         "relu3_1": 250.0, "relu4_1": 750.0})
-    #: predict content-dependent sampling offsets for a deformable dynamic convolution (our choice:
-    #: always built, used when ``deformable=True``; zero-initialised, so off and on agree at first)
+    #: deformable dynamic convolutions: offset nets predict content-dependent sampling offsets, which
+    #: are trained and used by default; ``stylize(..., deformable=False)`` switches them off (our
+    #: choice; zero-initialised, so off and on agree before training)
     deformable: bool = True
     #: AdaIN's losses (Huang & Belongie 2017): content at relu4_1, mean/std style loss at
     #: relu1_1..relu4_1 with weight lambda = 10
@@ -275,12 +276,14 @@ class DIN(nn.Module):
         return StyleCode(tuple(ws), tuple(bs))
 
     # -- content path (light, every image)
-    def forward(self, content: torch.Tensor, style, *, alpha: float = 1.0, deformable: bool = False,
+    def forward(self, content: torch.Tensor, style, *, alpha: float = 1.0, deformable: bool | None = None,
                 offset_scale: float = 1.0, stroke_mask: torch.Tensor | None = None,
                 stroke_dilation: int = 2) -> torch.Tensor:
         """Stylise ``content`` (B,3,H,W) with ``style`` (an image batch or a ``StyleCode``); unclamped RGB.
 
-        ``alpha`` blends each DIN layer's output with its input feature: alpha*DIN(x) + (1-alpha)*x."""
+        ``alpha`` blends each DIN layer's output with its input feature: alpha*DIN(x) + (1-alpha)*x.
+        ``deformable`` None follows ``Config.deformable``."""
+        deformable = self.cfg.deformable if deformable is None else bool(deformable)
         code = style if isinstance(style, StyleCode) else self.encode_style(style)
         h, w = content.shape[-2:]
         if h % 8 or w % 8:
@@ -364,13 +367,13 @@ def _as_mask(mask, content: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def stylize(content, style, model: DIN | None = None, *, size: int | None = None, style_size: int | None = None,
-            alpha: float = 1.0, deformable: bool = False, offset_scale: float = 1.0, stroke_mask=None,
+            alpha: float = 1.0, deformable: bool | None = None, offset_scale: float = 1.0, stroke_mask=None,
             stroke_dilation: int = 2, preserve_color: bool = False) -> torch.Tensor:
     """Stylise ``content`` with ``style`` (tensors, paths, asset names, or a ``StyleCode`` from
     ``model.encode_style`` to reuse a cached style). Returns (1,3,H,W) in [0,1].
 
     Controls: ``alpha`` in [0,1] (style strength); ``deformable`` (content-predicted offsets move the
-    kernels' sampling points) with ``offset_scale``; ``stroke_mask`` ('auto' = large strokes where the
+    kernels' sampling points; None = as trained, ``Config.deformable``) with ``offset_scale``; ``stroke_mask`` ('auto' = large strokes where the
     content is flat, or a (H,W) mask in [0,1], 1 = large) with ``stroke_dilation`` (how much larger);
     ``preserve_color`` keeps the content's colours. ``model`` defaults to the shipped checkpoint."""
     if not 0.0 <= alpha <= 1.0:
