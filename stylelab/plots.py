@@ -242,13 +242,20 @@ def channel_mosaic(f: torch.Tensor, channels=None, n: int = 16, ncols: int = 4, 
     ``channels`` defaults to the ``n`` strongest; each tile is scaled on its own and enlarged with
     nearest-neighbour so coarse layers show their true resolution.
     """
-    from . import images
     import torch.nn.functional as F_
     channels = strongest_channels(f, n) if channels is None else list(channels)
     h, w = f.shape[-2:]
-    size = (tile, max(1, round(w * tile / h)))
-    tiles = [F_.interpolate(colorize(f[0, c], cmap), size=size, mode="nearest") for c in channels]
-    return images.grid(tiles, ncols=ncols, height=tile, pad=2, fill=1.0)
+    th, tw = tile, max(1, round(w * tile / h))
+    ncols = max(1, min(ncols, len(channels)))
+    nrows = -(-len(channels) // ncols)
+    pad = 2
+    canvas = torch.ones(1, 3, nrows * th + (nrows + 1) * pad, ncols * tw + (ncols + 1) * pad)
+    for i, c in enumerate(channels):
+        r, k = divmod(i, ncols)
+        top, left = pad + r * (th + pad), pad + k * (tw + pad)
+        canvas[..., top:top + th, left:left + tw] = F_.interpolate(colorize(f[0, c], cmap), size=(th, tw),
+                                                                   mode="nearest")
+    return canvas
 
 
 def _clean_axes(ax):
@@ -397,6 +404,22 @@ def mean_std_plot(stats: dict, layer: str | None = None, sort: bool = True, high
     return fig
 
 
+def gram_picture(g: torch.Tensor, max_channels: int | None = 64, cmap: str = "viridis", gamma: float = 0.5,
+                 pixels: int = 256) -> torch.Tensor:
+    """A Gram matrix as a (1,3,pixels,pixels) RGB picture (no figure; fast enough for a widget).
+
+    Same conventions as ``gram_heatmaps``: channels ordered by the diagonal, power-law scale.
+    """
+    import torch.nn.functional as F_
+    m = g.detach().float().cpu().reshape(g.shape[-2], g.shape[-1])
+    order = m.diagonal().argsort(descending=True)
+    if max_channels is not None:
+        order = order[:max_channels]
+    m = m[order][:, order].clamp_min(0)
+    m = (m / max(_vmax(m), 1e-12)).clamp(0, 1) ** gamma
+    return F_.interpolate(colorize(m, cmap, vmax=1.0), size=(pixels, pixels), mode="nearest")
+
+
 def distance_matrix(d, rows, cols=None, title: str | None = None, cmap: str = "magma_r",
                     annotate: bool = True, size: float = 0.55, mark_row_min: bool = True):
     """A table of distances as an annotated heatmap; the smallest entry of each row is boxed.
@@ -506,22 +529,6 @@ def metastyle_adaptation(curves: dict, new_style: str | None = None, log: bool =
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
-
-
-def gram_picture(g: torch.Tensor, max_channels: int | None = 64, cmap: str = "viridis", gamma: float = 0.5,
-                 pixels: int = 256) -> torch.Tensor:
-    """A Gram matrix as a (1,3,pixels,pixels) RGB picture (no figure; fast enough for a widget).
-
-    Same conventions as ``gram_heatmaps``: channels ordered by the diagonal, power-law scale.
-    """
-    import torch.nn.functional as F_
-    m = g.detach().float().cpu().reshape(g.shape[-2], g.shape[-1])
-    order = m.diagonal().argsort(descending=True)
-    if max_channels is not None:
-        order = order[:max_channels]
-    m = m[order][:, order].clamp_min(0)
-    m = (m / max(_vmax(m), 1e-12)).clamp(0, 1) ** gamma
-    return F_.interpolate(colorize(m, cmap, vmax=1.0), size=(pixels, pixels), mode="nearest")
 
 
 # ---------------------------------------------------------------- 06 DIN
