@@ -253,8 +253,9 @@ def channel_mosaic(f: torch.Tensor, channels=None, n: int = 16, ncols: int = 4, 
     for i, c in enumerate(channels):
         r, k = divmod(i, ncols)
         top, left = pad + r * (th + pad), pad + k * (tw + pad)
+        mode = "nearest" if th >= h else "area"  # enlarge blockily; shrink without aliasing
         canvas[..., top:top + th, left:left + tw] = F_.interpolate(colorize(f[0, c], cmap), size=(th, tw),
-                                                                   mode="nearest")
+                                                                   mode=mode)
     return canvas
 
 
@@ -341,9 +342,9 @@ def gram_heatmaps(grams: dict, images: dict | None = None, layer: str | None = N
         shown, total = m.shape[0], grams[label].shape[-1]
         what = f"{shown}×{shown}" + (f" of {total}×{total}" if shown < total else "")
         ax.set_title(what if images else f"{label}: {what}", fontsize=9)
-        ax.set_xlabel("channel j (by energy)", fontsize=8)
+        ax.set_xlabel(f"channel j (most active in {labels[0]} first)", fontsize=8)
         if j == 0:
-            ax.set_ylabel("channel i (by energy)", fontsize=8)
+            ax.set_ylabel("channel i", fontsize=8)
         ax.tick_params(labelsize=7)
     cax = fig.add_subplot(gs[rows - 1, -1])
     fig.colorbar(im, cax=cax).ax.tick_params(labelsize=7)
