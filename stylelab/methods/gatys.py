@@ -20,7 +20,8 @@ Two entry points:
   dict per step (one step = one forward/backward pass of the encoder, for L-BFGS and Adam alike):
   ``total`` (the objective), ``content`` and ``style`` (sum_l w^l L^l before the content/style
   weight), ``tv``, one ``content/<layer>`` and ``style/<layer>`` entry per layer (L^l, unweighted),
-  ``step`` and ``scale`` (the long side optimised at that step).
+  ``step`` and ``scale`` (the long side optimised at that step); ``Result.final`` is the row of
+  the returned image (``returned: True``).
 """
 from __future__ import annotations
 
@@ -72,6 +73,13 @@ class Config:
 class Result:
     image: torch.Tensor                          # (1,3,H,W) in [0,1]
     history: list = field(default_factory=list)  # one dict of losses per step
+
+    @property
+    def final(self) -> dict:
+        """The history row of the returned image at the last scale (L-BFGS: the lowest total it
+        evaluated; Adam: the last step, one update before the returned image)."""
+        rows = [h for h in self.history if h.get("returned")]
+        return rows[-1] if rows else self.history[-1]
 
     def curve(self, name: str = "total") -> list[float]:
         """One loss over the steps, e.g. ``curve("style")`` or ``curve("style/relu1_1")``."""
@@ -133,26 +141,40 @@ class Objective:
 
 # ---------------------------------------------------------------- the optimisation
 
+class _Budget(Exception):
+    pass
+
+
 def _optimise(x: torch.Tensor, objective: Objective, steps: int, optimizer: str, lr: float | None,
               history: list, scale: int, callback, bar) -> torch.Tensor:
     """Run ``steps`` forward/backward passes of ``objective`` on the pixels of ``x``; returns x."""
     x = x.detach().clone().contiguous().requires_grad_(True)
     if optimizer == "lbfgs":
+        # A strong-Wolfe line search keeps the first steps from overshooting (without one, the
+        # loss can jump 100x on larger images); every evaluation it makes counts as a step.
         opt = torch.optim.LBFGS([x], lr=1.0 if lr is None else lr, max_iter=steps, max_eval=steps,
-                                tolerance_grad=0.0, tolerance_change=0.0, history_size=100)
+                                tolerance_grad=0.0, tolerance_change=0.0, history_size=100,
+                                line_search_fn="strong_wolfe")
     else:
         opt = torch.optim.Adam([x], lr=0.02 if lr is None else lr)
     done = [0]
+    best = [math.inf, None]  # the line search evaluates trial points; keep the best image seen
+    final = [None]
 
     def closure():
+        if done[0] >= steps:
+            raise _Budget  # the line search wants more evaluations than the steps left
         with torch.no_grad():
             x.clamp_(0.0, 1.0)  # keep the pixels valid (L-BFGS copes with this in practice)
         opt.zero_grad(set_to_none=True)
         total, terms = objective(x)
         if not torch.isfinite(total):
-            raise ArgumentError(f"the loss became {float(total)} at step {len(history) + 1}; lower the "
+            raise ArgumentError(f"the loss became {float(total.detach())} at step {len(history) + 1}; lower the "
                                 f"weights or lr=, or start from init='content'")
         total.backward()
+        if float(total.detach()) < best[0]:
+            best[0], best[1] = float(total.detach()), x.detach().clone()
+            final[0] = len(history)
         row = {k: float(v.detach()) for k, v in terms.items()}
         row["step"], row["scale"] = len(history) + 1, scale
         history.append(row)
@@ -168,7 +190,10 @@ def _optimise(x: torch.Tensor, objective: Objective, steps: int, optimizer: str,
             before = done[0]
             opt.param_groups[0]["max_eval"] = steps - done[0]
             opt.param_groups[0]["max_iter"] = steps - done[0]
-            opt.step(closure)
+            try:
+                opt.step(closure)
+            except _Budget:
+                break
             if done[0] == before:
                 break
     else:
@@ -176,6 +201,10 @@ def _optimise(x: torch.Tensor, objective: Objective, steps: int, optimizer: str,
             opt.step(closure)
     with torch.no_grad():
         x.clamp_(0.0, 1.0)
+    if optimizer == "lbfgs" and best[1] is not None:
+        history[final[0]]["returned"] = True
+        return best[1].clamp(0.0, 1.0)
+    history[-1]["returned"] = True
     return x.detach()
 
 
@@ -241,6 +270,7 @@ def run(content, style, *, content_layers: Sequence[str] | None = None,
     - ``content_weight``, ``style_weight``, ``tv_weight``: a, b, t of the objective.
     - ``init``: "content", "noise" (uniform white noise), "style", or an image tensor.
     - ``optimizer``: "lbfgs" or "adam" (``lr`` its step size); ``steps``: forward/backward passes.
+      L-BFGS (strong-Wolfe line search) returns the image with the lowest loss it evaluated.
     - ``size``: long side of the output; ``scales=(256, 512, 1024)`` optimises coarse to fine:
       ``steps`` (an int, or one per scale) at each size, the result upsampled to start the next.
     - ``pooling``: "max" or "avg" in the encoder.
