@@ -377,7 +377,7 @@ def adapt(style, steps: int | None = None, model: nn.Module | None = None, cfg: 
         total.backward()
         torch.nn.utils.clip_grad_norm_(trainable, cfg.inner_clip if optimizer == "sgd" else cfg.clip)
         opt.step()
-        history.append(float(total))
+        history.append(float(total.detach()))
     if eval_content is not None:
         eval_history.append(evaluate(fast, eval_content, style_t, cfg)["total"])
     for p in fast.parameters():
