@@ -32,8 +32,7 @@ def gallery(pairs, names, size: int, gatys_steps: int, device):
         c, s = assets.load(c_name, size).to(device), assets.load(s_name, size).to(device)
         tiles = [c, s]
         for e in entries:
-            with torch.no_grad() if e.name != "gatys" else torch.enable_grad():
-                tiles.append(e.run(c, s).cpu() if e.run is not None else e.status)
+            tiles.append(e.run(c, s).detach().cpu() if e.run is not None else e.status)
             bar.update()
         for k, (ax, tile) in enumerate(zip(axes[r], tiles)):
             ax.set_xticks([]), ax.set_yticks([])

@@ -600,3 +600,46 @@ def din_cost_bars(table: dict, ax=None, log: bool = True):
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- 08 arena
+
+def arena_scatter(rows: list[dict], curve: list[dict] | None = None, size: int | None = None, ax=None):
+    """Speed vs style loss, coloured by content loss: the speed/flexibility/quality trade-off.
+
+    ``rows`` from ``stylelab.bench.arena.run``; ``curve`` optional Gatys points at several step budgets
+    (dicts with ms, style_gram, content_loss, steps). Methods without quality figures (no checkpoint)
+    are drawn as ticks along the top: their speed is known, their quality is not.
+    """
+    import numpy as np
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    else:
+        fig = ax.figure
+    key = f"ms_{size}" if size else next((k for k in rows[0] if k.startswith("ms_") and "cached" not in k), None)
+    known = [r for r in rows if "style_gram" in r and key in r]
+    pts = known + list(curve or [])
+    if pts:
+        xs = [p.get(key, p.get("ms")) for p in pts]
+        ys = [p["style_gram"] for p in pts]
+        cs = [p["content_loss"] for p in pts]
+        sc = ax.scatter(xs, ys, c=cs, cmap="viridis", s=70, edgecolor="k", zorder=3)
+        fig.colorbar(sc, ax=ax, label="content loss (relu4_1, relative)")
+        for p, x, y in zip(pts, xs, ys):
+            label = p.get("method", "gatys") + (f" {p['steps']} steps" if "steps" in p else "")
+            ax.annotate(label, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
+        if curve:
+            ax.plot([c["ms"] for c in curve], [c["style_gram"] for c in curve], "--", color="grey", zorder=2)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    unknown = [r for r in rows if "style_gram" not in r and key in r]
+    for r in unknown:
+        ax.axvline(r[key], ymin=0.93, ymax=1.0, color="tab:red", lw=2)
+        ax.annotate(r["method"], (r[key], 1.0), xycoords=("data", "axes fraction"), rotation=60, fontsize=7,
+                    xytext=(0, 3), textcoords="offset points", color="tab:red")
+    ax.set_xlabel(f"ms per image ({key.split('_')[1]} px, this machine)")
+    ax.set_ylabel("style loss (Gram, relative)")
+    ax.set_title("faster <- -> slower;  red ticks: speed known, no checkpoint so no quality", fontsize=9, pad=28)
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return fig

@@ -192,18 +192,22 @@ def test_notebook_runs_and_widgets_live(lab, browser, notebook):
 
         changed = False
         for handle in sliders[:4]:
-            before = _js(browser, IMAGES_JS)
-            browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", handle)
-            handle.click()
-            for _ in range(3):
-                handle.send_keys(Keys.ARROW_RIGHT)
-                time.sleep(0.2)
-            deadline = time.time() + 60
-            while time.time() < deadline:
-                if _js(browser, IMAGES_JS) != before and _js(browser, CELL_STATE_JS)["busy"] == 0:
-                    changed = True
+            # a slider may sit at either end of its range: try one way, then the other
+            for key in (Keys.ARROW_RIGHT, Keys.ARROW_LEFT):
+                before = _js(browser, IMAGES_JS)
+                browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", handle)
+                handle.click()
+                for _ in range(3):
+                    handle.send_keys(key)
+                    time.sleep(0.2)
+                deadline = time.time() + 60
+                while time.time() < deadline:
+                    if _js(browser, IMAGES_JS) != before and _js(browser, CELL_STATE_JS)["busy"] == 0:
+                        changed = True
+                        break
+                    time.sleep(0.5)
+                if changed:
                     break
-                time.sleep(0.5)
             if changed:
                 break
         browser.save_screenshot(str(ARTIFACTS / f"{shot}-slider.png"))

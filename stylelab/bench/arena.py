@@ -44,7 +44,19 @@ class Entry:
     extra: dict = field(default_factory=dict)
 
 
-def _trained_entry(name: str, mod, device, style_kw: Callable | None = None) -> Entry:
+def _with_grad(fn: Callable) -> Callable:
+    """``fn`` run with autograd on, even inside the timers' inference mode (for optimisation methods)."""
+    def run(*args):
+        with torch.inference_mode(False), torch.enable_grad():
+            return fn(*args)
+    return run
+
+
+#: Methods whose network holds one style (or a fixed set): they ignore the pair's style image.
+SINGLE_STYLE = ("johnson", "cin", "adjustable")
+
+
+def _trained_entry(name: str, mod, device, metastyle_steps: int, metastyle_size: int = 256) -> Entry:
     """Entry for a trained method: use ``pretrained()`` if it ships, else an untrained twin for timing."""
     e = Entry(name)
     try:
@@ -52,20 +64,32 @@ def _trained_entry(name: str, mod, device, style_kw: Callable | None = None) -> 
     except CheckpointError as err:
         e.status, e.note = "no checkpoint", str(err)
     e.timing_model = e.model if e.model is not None else mod.build().to(device).eval()
-    kw = style_kw or (lambda style: {})
 
-    def make(model):
-        return lambda c, s: mod.stylize(c, s, model=model, **kw(s))
+    if name in SINGLE_STYLE:
+        make = lambda m: (lambda c, s: mod.stylize(c, model=m))
+        e.note = e.note or "single-style network: runs its own trained style"
+    elif name == "metastyle":  # uncached = adapt K steps to the style, then one forward pass
+        adapt = _with_grad(lambda s, m: mod.adapt(s, steps=metastyle_steps, model=m, size=metastyle_size,
+                                                  progress=False))
+        make = lambda m: (lambda c, s: adapt(s, m)(c).clamp(0, 1).detach())
+        e.encode_style = lambda s, m=e.timing_model: adapt(s, m)
+        e.cached_run = lambda c, fast: fast(c).clamp(0, 1)
+        e.note = e.note or f"adapts {metastyle_steps} steps per style (uncached) or reuses the adapted net (cached)"
+    else:
+        make = lambda m: (lambda c, s: mod.stylize(c, s, model=m))
+        if name == "adain":
+            e.encode_style = lambda s, m=e.timing_model: mod.encode_style(s, model=m)
+        elif name == "din":
+            e.encode_style = lambda s, m=e.timing_model: m.encode_style(s)
+        if e.encode_style is not None:
+            e.cached_run = lambda c, code, m=e.timing_model: mod.stylize(c, code, model=m)
     if e.model is not None:
         e.run = make(e.model)
     e.timing_run = make(e.timing_model)
-    if hasattr(mod, "encode_style"):
-        e.encode_style = lambda s, m=e.timing_model: mod.encode_style(s, model=m)
-        e.cached_run = lambda c, cache, m=e.timing_model: mod.stylize(c, cache, model=m, **kw(None))
     return e
 
 
-def entries(names, device, gatys_steps: int) -> list[Entry]:
+def entries(names, device, gatys_steps: int, metastyle_steps: int = 20, metastyle_size: int = 256) -> list[Entry]:
     """Build the arena entry of each method in ``names`` that this version implements."""
     from .. import methods
     out = []
@@ -77,10 +101,11 @@ def entries(names, device, gatys_steps: int) -> list[Entry]:
             continue
         if name == "gatys":
             e = Entry(name, status="optimisation", note=f"{gatys_steps} L-BFGS steps")
-            e.run = e.timing_run = lambda c, s: mod.stylize(c, s, steps=gatys_steps, progress=False)
+            e.run = e.timing_run = _with_grad(lambda c, s, m=mod: m.stylize(c, s, steps=gatys_steps, size=max(c.shape[-2:]),
+                                                                       progress=False))
             out.append(e)
         else:
-            out.append(_trained_entry(name, mod, device))
+            out.append(_trained_entry(name, mod, device, metastyle_steps, metastyle_size))
     return out
 
 
@@ -88,29 +113,52 @@ def _size_pair(content, style, size):
     return images.resize(content, size), images.resize(style, size)
 
 
-def measure(e: Entry, pairs, sizes, runs: int, device) -> dict:
-    """All figures of one entry as a flat dict."""
+def _peak_child(name, size, gatys_steps, metastyle_steps, device, queue):
+    """Child process body: build one entry, run it once at ``size``, report peak extra memory."""
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    e = entries([name], torch.device(device), gatys_steps, metastyle_steps)[0]
+    c, s = _size_pair(assets.load(DEFAULT_PAIRS[0][0], size), assets.load(DEFAULT_PAIRS[0][1], size), size)
+    c, s = c.to(device), s.to(device)
+    queue.put(peak_memory_mb(lambda: e.timing_run(c, s), device=device))
+
+
+def fresh_peak_memory_mb(name: str, size: int, gatys_steps: int, metastyle_steps: int, device) -> float:
+    """Peak memory of one run of ``name`` at ``size`` px in a fresh process (a warm allocator in this
+    one would hide it: freed blocks are reused without growing the resident set)."""
+    import multiprocessing as mp
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_peak_child, args=(name, size, gatys_steps, metastyle_steps, str(device), q))
+    p.start()
+    p.join(timeout=900)
+    if p.is_alive():
+        p.kill()
+    return q.get() if not q.empty() else float("nan")
+
+
+def measure(e: Entry, pairs, sizes, runs: int, device, flop_sizes=(256, 512), memory: bool = True,
+            gatys_steps: int = 50, metastyle_steps: int = 20) -> dict:
+    """All figures of one entry as a flat dict (see the module docstring)."""
     row = {"method": e.name, "status": e.status, "note": e.note.split(";")[0]}
     if e.status == "missing":
         return row
     row["params"] = parameters(e.timing_model) if e.timing_model is not None else 0
     c0, s0 = pairs[0]
+    for size in flop_sizes:
+        c, s = (t.to(device) for t in _size_pair(c0, s0, size))
+        row[f"gflops_{size}"] = count_flops(lambda: e.timing_run(c, s)) / 1e9
+    slow = e.name in ("gatys", "metastyle")  # minutes per run at 512 px: one timed run
     for size in sizes:
         c, s = (t.to(device) for t in _size_pair(c0, s0, size))
-        try:
-            row[f"gflops_{size}"] = count_flops(lambda: e.timing_run(c, s)) / 1e9
-        except Exception:  # some ops (e.g. L-BFGS bookkeeping) may not be countable
-            row[f"gflops_{size}"] = float("nan")
-        n = 1 if e.name == "gatys" else runs
-        row[f"ms_{size}"] = time_ms(lambda: e.timing_run(c, s), runs=n, warmup=0 if e.name == "gatys" else 1,
-                                    device=device)["median_ms"]
+        row[f"ms_{size}"] = time_ms(lambda: e.timing_run(c, s), runs=1 if slow else runs,
+                                    warmup=0 if slow else 1, device=device)["median_ms"]
         if e.cached_run is not None:
             cache = e.encode_style(s)
-            row[f"ms_{size}_cached"] = time_ms(lambda: e.cached_run(c, cache), runs=n, device=device)["median_ms"]
-    big = max(sizes)
-    c, s = (t.to(device) for t in _size_pair(c0, s0, big))
-    row[f"peak_mb_{big}"] = peak_memory_mb(lambda: e.timing_run(c, s), device=device)
-    if e.run is not None:
+            row[f"ms_{size}_cached"] = time_ms(lambda: e.cached_run(c, cache), runs=runs, device=device)["median_ms"]
+    if memory:
+        big = max(sizes)
+        row[f"peak_mb_{big}"] = fresh_peak_memory_mb(e.name, big, gatys_steps, metastyle_steps, device)
+    if e.run is not None and e.name not in SINGLE_STYLE:
         q = [quality(e.run(c.to(device), s.to(device)), c.to(device), s.to(device))
              for c, s in (_size_pair(c, s, min(sizes)) for c, s in pairs)]
         for k in q[0]:
@@ -118,13 +166,16 @@ def measure(e: Entry, pairs, sizes, runs: int, device) -> dict:
     return row
 
 
-def run(names=None, pairs=None, sizes=(256, 512), runs: int = 5, device=None, gatys_steps: int = 50) -> list[dict]:
+def run(names=None, pairs=None, sizes=(256, 512), runs: int = 5, device=None, gatys_steps: int = 50,
+        metastyle_steps: int = 20, flop_sizes=(256, 512), memory: bool = True,
+        metastyle_size: int = 256) -> list[dict]:
     """Measure ``names`` (default: every implemented method) on ``pairs`` of (content, style) tensors."""
     from .. import methods
     dev = config.device(device)
     names = list(names or methods.available())
     pairs = pairs or [(assets.load(c, 512), assets.load(s, 512)) for c, s in DEFAULT_PAIRS[:2]]
-    return [measure(e, pairs, sizes, runs, dev) for e in entries(names, dev, gatys_steps)]
+    return [measure(e, pairs, sizes, runs, dev, flop_sizes, memory, gatys_steps, metastyle_steps)
+            for e in entries(names, dev, gatys_steps, metastyle_steps, metastyle_size)]
 
 
 def load_pairs(folder) -> list:
@@ -167,11 +218,14 @@ def main(argv=None) -> int:
     p.add_argument("--size", type=int, nargs="+", default=[256, 512], help="long sides to time (px)")
     p.add_argument("--runs", type=int, default=5, help="timed runs per figure (median reported)")
     p.add_argument("--gatys-steps", type=int, default=50)
+    p.add_argument("--metastyle-steps", type=int, default=20, help="adaptation steps K per new style")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs (fresh processes)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     p.add_argument("--json", default=None, help="also write the rows to this JSON file")
     a = p.parse_args(argv)
     pairs = load_pairs(a.pairs) if a.pairs else None
-    rows = run(a.methods or None, pairs, tuple(a.size), a.runs, a.device, a.gatys_steps)
+    rows = run(a.methods or None, pairs, tuple(a.size), a.runs, a.device, a.gatys_steps, a.metastyle_steps,
+               memory=not a.no_memory)
     dev = config.device(a.device)
     print(f"device: {dev}{' (' + torch.cuda.get_device_name() + ')' if dev.type == 'cuda' else ''}, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads")
@@ -180,6 +234,8 @@ def main(argv=None) -> int:
         if r["status"] == "no checkpoint":
             print(f"{r['method']}: no trained checkpoint ships; speed and size measured on an untrained network, "
                   "no quality figures")
+        elif r["method"] in SINGLE_STYLE and r["status"] == "checkpoint":
+            print(f"{r['method']}: a single-style network runs its own style; no quality figures against the pairs")
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=2))
     return 0
