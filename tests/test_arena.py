@@ -1,0 +1,50 @@
+"""The arena and the demo: honest rows, a table, a gallery PNG."""
+import math
+
+import pytest
+import torch
+
+from stylelab import assets, weights
+from stylelab.bench import arena
+
+
+@pytest.fixture(scope="module")
+def tiny_pairs():
+    return [(assets.load("chelsea", 64), assets.load("great_wave", 64))]
+
+
+def test_methods_without_checkpoint_are_measured_but_not_judged(tiny_pairs):
+    rows = arena.run(["gatys", "adjustable", "adain"], tiny_pairs, sizes=(48,), runs=1, gatys_steps=2,
+                     flop_sizes=(48, 96), memory=False)
+    by = {r["method"]: r for r in rows}
+    assert by["gatys"]["status"] == "optimisation" and "style_gram" in by["gatys"]
+    for name in ("adjustable", "adain"):
+        if f"{name}/default" in weights.registry():
+            pytest.skip("a checkpoint ships; this test is about the honest 'no checkpoint' row")
+        r = by[name]
+        assert r["status"] == "no checkpoint" and "style_gram" not in r and "ssim" not in r
+        assert r["params"] > 0 and r["ms_48"] > 0
+        # FLOPs of a convolutional network grow with the pixels: 4x from 48 to 96 px
+        assert 3.0 < r["gflops_96"] / r["gflops_48"] < 5.0
+    assert by["adain"]["ms_48_cached"] > 0
+    table = arena.markdown(rows)
+    assert table.count("\n") == len(rows) + 1 and "no checkpoint" in table
+
+
+def test_unknown_method_is_reported_not_crashed(tiny_pairs):
+    rows = arena.run(["gatys", "nope"], tiny_pairs, sizes=(48,), runs=1, gatys_steps=1, flop_sizes=(48,), memory=False)
+    assert rows[1]["status"] == "missing" and "unknown method" in rows[1]["note"]
+
+
+def test_demo_writes_gallery(tmp_path):
+    from stylelab import demo
+    assert demo.main(["--out", str(tmp_path), "--size", "48", "--gatys-steps", "2", "--methods", "gatys",
+                      "johnson", "--no-table"]) == 0
+    from PIL import Image
+    im = Image.open(tmp_path / "gallery.png")
+    assert im.size[0] > 300 and im.size[1] > 300
+
+
+def test_fresh_process_memory():
+    mb = arena.fresh_peak_memory_mb("johnson", 64, 1, 1, torch.device("cpu"))
+    assert not math.isnan(mb) and mb > 0
