@@ -334,24 +334,44 @@ def load_checkpoint(path) -> dict:
                               "delete it and train again") from None
 
 
+def _method_module(method):
+    from . import methods
+    mod = methods.get(method) if isinstance(method, str) else method
+    return mod, getattr(mod, "__name__", "method").rsplit(".", 1)[-1]
+
+
+def model_from_checkpoint(method, ckpt: dict, source: str = "the checkpoint") -> nn.Module:
+    """``method.build(Config(**meta["config"]))`` + ``load_state_dict(ckpt["state"])``, in eval
+    mode, for an inference checkpoint already read (``weights.load_inference``). ``source`` names
+    the checkpoint in the one-line CheckpointError raised when it is not ``method``'s or does not fit."""
+    mod, name = _method_module(method)
+    meta = ckpt.get("meta", {})
+    if meta.get("method") not in (None, name):
+        raise CheckpointError(f"{source}: holds a {meta['method']!r} model, not {name!r}; "
+                              f"load it with load_model({meta['method']!r}, ...)")
+    try:
+        model = mod.build(_make_config(mod, meta.get("config", {})))
+        model.load_state_dict(ckpt["state"])
+    except (TypeError, RuntimeError) as e:
+        raise CheckpointError(f"{source}: its weights do not fit {name}'s network ({str(e).splitlines()[0]}); "
+                              "was it exported by a different version or config?") from None
+    return model.eval()
+
+
 def load_model(method, path, sha: str | None = None, device=None) -> nn.Module:
     """Build ``method``'s model from an exported inference checkpoint (``<method>.pth``) and load
     its weights: ``method.build(Config(**meta["config"]))`` + ``load_state_dict``. Eval mode."""
-    from . import methods, weights
-    mod = methods.get(method) if isinstance(method, str) else method
-    name = getattr(mod, "__name__", "method").rsplit(".", 1)[-1]
-    ckpt = weights.load_inference(path, sha)
-    meta = ckpt["meta"]
-    if meta.get("method") not in (None, name):
-        raise CheckpointError(f"{path}: holds a {meta['method']!r} model, not {name!r}; "
-                              f"load it with load_model({meta['method']!r}, ...)")
-    model = mod.build(_make_config(mod, meta.get("config", {})))
-    try:
-        model.load_state_dict(ckpt["state"])
-    except RuntimeError as e:
-        raise CheckpointError(f"{path}: its weights do not fit {name}'s network ({str(e).splitlines()[0]}); "
-                              "was it exported by a different version or config?") from None
-    return model.to(_config.device(device)).eval()
+    from . import weights
+    model = model_from_checkpoint(method, weights.load_inference(path, sha), str(path))
+    return model.to(_config.device(device))
+
+
+def pretrained(method, name: str = "default") -> nn.Module:
+    """The checkpoint ``method/name`` shipped in ``stylelab/checkpoints`` (offline, hash-checked),
+    or a CheckpointError that says how to train one."""
+    from . import weights
+    mod, mname = _method_module(method)
+    return model_from_checkpoint(mod, weights.pretrained_checkpoint(mname, name), f"{mname}/{name}")
 
 
 # ---------------------------------------------------------------- training

@@ -28,6 +28,31 @@ def set_image(widget: W.Image, x: torch.Tensor) -> None:
     widget.value = buf.getvalue()
 
 
+def live_panel(controls: list, compute, width: int = 256) -> W.VBox:
+    """Controls on the left, the picture ``compute()`` returns on the right, recomputed whenever a
+    control's value changes. An error (say, every style weight at zero) is shown under the controls
+    as one line instead of a traceback, and the last good picture stays. The panel keeps
+    ``.image``, ``.update``, ``.compute``, ``.output`` (the last tensor) and ``.calls``."""
+    image, status = image_widget(width=width), W.Label()
+
+    def update(*_):
+        try:
+            panel.output = compute()
+        except Exception as e:  # show the problem next to the controls instead of a traceback
+            status.value = f"{type(e).__name__}: {e}"
+            return
+        status.value = ""
+        panel.calls += 1
+        set_image(image, panel.output)
+
+    for c in controls:
+        c.observe(update, names="value")
+    panel = W.VBox([W.HBox([W.VBox(controls), image]), status])
+    panel.image, panel.status, panel.update, panel.compute, panel.calls, panel.output = image, status, update, compute, 0, None
+    update()
+    return panel
+
+
 def figure_png(fig) -> bytes:
     """A matplotlib figure as PNG bytes (closes it), for an ipywidgets Image."""
     import matplotlib.pyplot as plt
@@ -161,8 +186,6 @@ def adain_panel(content: torch.Tensor, styles, model, width: int = 256) -> W.VBo
     kinds = ["none"] + (["left/right", "luminance"] if len(styles) >= 2 else [])
     mask_kind = W.Dropdown(options=kinds, value="none", description="mask")
     threshold = slider("threshold", 0.5)
-    image = image_widget(width=width)
-    status = W.Label()
 
     def compute() -> torch.Tensor:
         mask = adain_mask(mask_kind.value, content, threshold.value)
@@ -175,25 +198,11 @@ def adain_panel(content: torch.Tensor, styles, model, width: int = 256) -> W.VBo
         return adain.stylize(content, feats, alpha=alpha.value, style_weights=w,
                              preserve_color=color.value, model=model)
 
-    def update(*_):
-        try:
-            panel.output = compute()
-        except Exception as e:  # show the problem next to the controls instead of a traceback
-            status.value = f"{type(e).__name__}: {e}"
-            return
-        status.value = ""
-        panel.calls += 1
-        set_image(image, panel.output)
-
     controls = [alpha] + (weights if len(styles) > 1 else []) + [color]
     if len(styles) >= 2:
         controls += [mask_kind, threshold]
-    for c in controls:
-        c.observe(update, names="value")
-    panel = W.VBox([W.HBox([W.VBox(controls), image]), status])
+    panel = live_panel(controls, compute, width)
     panel.alpha, panel.weights, panel.color, panel.mask_kind, panel.threshold = alpha, weights, color, mask_kind, threshold
-    panel.image, panel.update, panel.compute, panel.calls, panel.output = image, update, compute, 0, None
-    update()
     return panel
 
 
@@ -469,8 +478,6 @@ def din_panel(model, content: torch.Tensor, style, width: int = 256) -> W.VBox:
                                  continuous_update=False)
     stroke = W.Dropdown(options=["none", "auto", "left half"], value="none", description="big strokes")
     dilation = W.IntSlider(value=2, min=1, max=4, description="dilation", continuous_update=False)
-    image = image_widget(width=width)
-    status = W.Label()
 
     def mask():
         if stroke.value == "none":
@@ -485,23 +492,9 @@ def din_panel(model, content: torch.Tensor, style, width: int = 256) -> W.VBox:
         return din.stylize(content, code, model, alpha=alpha.value, deformable=deformable.value,
                            offset_scale=offset_scale.value, stroke_mask=mask(), stroke_dilation=dilation.value)
 
-    def update(*_):
-        try:
-            panel.output = compute()
-        except Exception as e:  # show the problem next to the controls instead of a traceback
-            status.value = f"{type(e).__name__}: {e}"
-            return
-        status.value = ""
-        panel.calls += 1
-        set_image(image, panel.output)
-
     controls = [alpha, deformable, offset_scale, stroke, dilation]
-    for c in controls:
-        c.observe(update, names="value")
-    panel = W.VBox([W.HBox([W.VBox(controls), image]), status])
+    panel = live_panel(controls, compute, width)
     panel.alpha, panel.deformable, panel.offset_scale, panel.stroke, panel.dilation = controls
-    panel.image, panel.update, panel.compute, panel.calls, panel.output = image, update, compute, 0, None
-    update()
     return panel
 
 

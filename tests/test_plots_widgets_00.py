@@ -137,3 +137,22 @@ def test_panel_update_sets_controls_and_clamps_channel(panel):
         panel.update(image="no_such_picture")
     with pytest.raises(ArgumentError):
         panel.update(layer="relu9_9")
+
+
+def test_live_panel_shows_an_error_in_one_line_and_keeps_the_last_picture():
+    import ipywidgets as W
+    level = W.FloatSlider(value=0.5, min=0, max=1)
+
+    def compute():
+        if level.value == 0:
+            raise ArgumentError("level must be positive")
+        return torch.full((1, 3, 8, 8), level.value)
+
+    panel = widgets.live_panel([level], compute)
+    assert panel.calls == 1 and panel.status.value == ""
+    first = panel.image.value
+    level.value = 0.0
+    assert panel.status.value == "ArgumentError: level must be positive"
+    assert panel.image.value == first and float(panel.output.mean()) == 0.5
+    level.value = 1.0
+    assert panel.status.value == "" and panel.calls == 2 and panel.image.value != first

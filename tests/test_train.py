@@ -227,3 +227,22 @@ def test_ddp_two_cpu_processes_stay_in_step(folder, tmp_path):
     assert torch.equal(r0["params"], r1["params"])         # ...and stayed identical
     assert r0["history"] != r1["history"]                  # although each saw its own batches
     assert (tmp_path / "toy.pth").is_file()
+
+
+def test_model_from_checkpoint_names_the_wrong_method_and_a_misfit(folder, tmp_path):
+    run(folder, tmp_path, steps=2)
+    ck = weights.load_inference(tmp_path / "toy.pth")
+    assert train.model_from_checkpoint(TOY, ck, "toy.pth").training is False
+    with pytest.raises(CheckpointError, match="holds a 'toy' model, not 'johnson'"):
+        train.model_from_checkpoint("johnson", ck, "toy.pth")
+    bad = {"meta": {**ck["meta"], "method": "johnson"}, "state": ck["state"]}
+    with pytest.raises(CheckpointError, match="do not fit johnson's network"):
+        train.model_from_checkpoint("johnson", bad, "toy.pth")
+
+
+def test_every_method_says_no_checkpoint_ships_in_one_line():
+    from stylelab import methods
+    for name in ("johnson", "adain", "cin", "adjustable", "metastyle", "din", "kernels"):
+        with pytest.raises(CheckpointError, match=f"no pretrained {name}/default checkpoint") as e:
+            methods.get(name).pretrained()
+        assert "\n" not in str(e.value)

@@ -41,6 +41,18 @@ def time_ms(fn: Callable[[], object], runs: int = 5, warmup: int = 1, device="cp
     return {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times), "runs": runs}
 
 
+def print_size_timings(stylize: Callable[[torch.Tensor], object], sizes, runs: int = 5, device="cpu",
+                       label: str = "stylise") -> dict:
+    """Time ``stylize(x)`` on a random square image of each size in ``sizes`` and print one line per
+    size (median and minimum of ``runs``). Returns {size: time_ms(...) result}."""
+    out = {}
+    for s in sizes:
+        x = torch.rand(1, 3, s, s, device=device)
+        t = out[s] = time_ms(lambda: stylize(x), runs=runs, device=device)
+        print(f"  {label} {s} px:  {t['median_ms']:8.1f} ms per image (median of {runs}; min {t['min_ms']:.1f})")
+    return out
+
+
 def flops(fn: Callable[[], object]) -> int:
     """Floating-point operations of one call of ``fn`` (torch.utils.flop_counter; a multiply-add
     counts as 2 FLOPs; convolutions and matrix products only)."""

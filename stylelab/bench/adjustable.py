@@ -6,7 +6,7 @@ import statistics
 
 import torch
 
-from . import parameters, time_ms
+from . import parameters, print_size_timings, time_ms
 
 
 def main(argv=None) -> int:
@@ -34,10 +34,7 @@ def main(argv=None) -> int:
     a = adjustable.make_alpha(model, [0.3, 0.6, 0.9]).to(args.device)
     t = time_ms(lambda: model.conditioning(a), runs=args.runs * 4, device=args.device)
     print(f"  Lambda alone:      {t['median_ms']:8.2f} ms")
-    for s in args.sizes:
-        x = torch.rand(1, 3, s, s, device=args.device)
-        t = time_ms(lambda: model(x, a), runs=args.runs, device=args.device)
-        print(f"  stylise {s} px:  {t['median_ms']:8.1f} ms per image (median of {args.runs}; min {t['min_ms']:.1f})")
+    print_size_timings(lambda x: model(x, a), args.sizes, args.runs, args.device)
     content = torch.rand(1, 3, 256, 256)
     panel = widgets.adjustable_panel(model.cpu(), content)
     for i in range(args.runs):

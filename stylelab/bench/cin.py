@@ -6,7 +6,7 @@ import statistics
 
 import torch
 
-from . import parameters, time_ms
+from . import parameters, print_size_timings
 
 
 def main(argv=None) -> int:
@@ -35,10 +35,7 @@ def main(argv=None) -> int:
     print(f"  one CIN network for {args.styles} styles:    {total:>12,}  ({args.styles * one_net / total:.1f}x fewer)")
     w = torch.zeros(1, args.styles, device=args.device)
     w[0, :2] = 0.5
-    for s in args.sizes:
-        x = torch.rand(1, 3, s, s, device=args.device)
-        t = time_ms(lambda: model(x, w), runs=args.runs, device=args.device)
-        print(f"  stylise {s} px:  {t['median_ms']:8.1f} ms per image (median of {args.runs}; min {t['min_ms']:.1f})")
+    print_size_timings(lambda x: model(x, w), args.sizes, args.runs, args.device)
     content = torch.rand(1, 3, 256, 256)
     panel = widgets.cin_mixing_panel(model.cpu(), content)
     for i in range(args.runs):

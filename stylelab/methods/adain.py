@@ -138,15 +138,9 @@ def pretrained(name: str = "default") -> AdaINNet:
         raise CheckpointError(
             f"{e} -- for AdaIN: stylelab.train.train('adain', CONTENT_DIR, STYLE_DIR, size=256, steps=160000) "
             "(hours on a GPU for the paper's quality), then stylize(..., model=result.model)") from None
-    known = {f.name for f in dataclasses.fields(Config)}
-    cfg = Config(**{k: v for k, v in dict(ckpt["meta"].get("config", {})).items() if k in known})
-    model = build(cfg)
-    try:
-        model.load_state_dict(ckpt["state"])
-    except RuntimeError as e:
-        raise CheckpointError(f"the adain/{name} checkpoint does not fit the decoder ({str(e).splitlines()[0]}); "
-                              "re-export it with the trainer") from None
-    return model.eval()
+    import sys
+    from .. import train
+    return train.model_from_checkpoint(sys.modules[__name__], ckpt, f"adain/{name}")
 
 
 def _model(model) -> AdaINNet:

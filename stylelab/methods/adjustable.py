@@ -307,17 +307,12 @@ def export(model: AdjustableNet, path) -> str:
 
 
 def from_checkpoint(ckpt: dict) -> AdjustableNet:
-    cfg_d = dict(ckpt["meta"].get("config", {}))
-    try:
-        model = build(Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg_d.items()}))
-        model.load_state_dict(ckpt["state"])
-    except (TypeError, RuntimeError) as e:
-        raise CheckpointError(f"the checkpoint does not fit the adjustable network ({type(e).__name__}); "
-                              "re-export it with adjustable.export") from None
-    return model.eval()
+    """The adjustable network held by an inference checkpoint already read."""
+    from .. import train
+    return train.model_from_checkpoint(sys.modules[__name__], ckpt, "the adjustable checkpoint")
 
 
 def pretrained(name: str = "default") -> AdjustableNet:
     """The shipped adjustable network (a CheckpointError until one is listed in the registry)."""
-    from .. import weights
-    return from_checkpoint(weights.pretrained_checkpoint("adjustable", name))
+    from .. import train
+    return train.pretrained(sys.modules[__name__], name)

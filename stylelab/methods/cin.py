@@ -303,18 +303,12 @@ def export(model: CINNet, path) -> str:
 
 
 def from_checkpoint(ckpt: dict) -> CINNet:
-    cfg_d = dict(ckpt["meta"].get("config", {}))
-    try:
-        cfg = Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg_d.items()})
-        model = build(cfg)
-        model.load_state_dict(ckpt["state"])
-    except (TypeError, RuntimeError) as e:
-        raise CheckpointError(f"the checkpoint does not fit the cin network ({type(e).__name__}); "
-                              "re-export it with cin.export") from None
-    return model.eval()
+    """The multi-style network held by an inference checkpoint already read."""
+    from .. import train
+    return train.model_from_checkpoint(sys.modules[__name__], ckpt, "the cin checkpoint")
 
 
 def pretrained(name: str = "default") -> CINNet:
     """The shipped multi-style network (a CheckpointError until one is listed in the registry)."""
-    from .. import weights
-    return from_checkpoint(weights.pretrained_checkpoint("cin", name))
+    from .. import train
+    return train.pretrained(sys.modules[__name__], name)

@@ -404,16 +404,8 @@ def stylize(content, style, model: DIN | None = None, *, size: int | None = None
     return out
 
 
-def pretrained() -> DIN:
+def pretrained(name: str = "default") -> DIN:
     """The shipped DIN checkpoint (offline), or a CheckpointError saying how to train one."""
-    from ..weights import pretrained_checkpoint
-    ckpt = pretrained_checkpoint("din")
-    cfg = Config(**{k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
-                    for k, v in ckpt["meta"].get("config", {}).items()})
-    model = DIN(cfg)
-    try:
-        model.load_state_dict(ckpt["state"])
-    except RuntimeError as e:
-        raise CheckpointError(f"the din checkpoint does not fit the DIN network ({str(e).splitlines()[0]}); "
-                              "re-export it with the trainer") from None
-    return model.eval()
+    import sys
+    from .. import train
+    return train.pretrained(sys.modules[__name__], name)

@@ -167,13 +167,9 @@ def loss(model: TransformNet, batch: dict) -> dict[str, torch.Tensor]:
 def pretrained(style: str = "default") -> TransformNet:
     """The shipped network trained on ``style`` (offline, hash-checked), or a CheckpointError
     saying how to train one (none ships in this version)."""
-    from .. import weights
-    from ..train import _make_config
     import sys
-    ckpt = weights.pretrained_checkpoint("johnson", style)
-    net = build(_make_config(sys.modules[__name__], ckpt["meta"].get("config", {})))
-    net.load_state_dict(ckpt["state"])
-    return net.eval()
+    from .. import train
+    return train.pretrained(sys.modules[__name__], style)
 
 
 @torch.no_grad()

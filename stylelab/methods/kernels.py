@@ -264,16 +264,11 @@ def trainable_parameters(model: StyleKernels):
 
 # ---------------------------------------------------------------- using it
 
-def pretrained() -> StyleKernels:
+def pretrained(name: str = "default") -> StyleKernels:
     """The shipped model (raises CheckpointError while none ships)."""
-    ckpt = weights.pretrained_checkpoint("kernels")
-    meta = dict(ckpt["meta"].get("config", {}))
-    known = {k: v for k, v in meta.items() if k in Config.__dataclass_fields__}
-    if "style_layers" in known:
-        known["style_layers"] = tuple(known["style_layers"])
-    model = build(Config(**known))
-    model.load_state_dict(ckpt["state"])
-    return model.eval()
+    import sys
+    from .. import train
+    return train.pretrained(sys.modules[__name__], name)
 
 
 def config_dict(cfg: Config) -> dict:

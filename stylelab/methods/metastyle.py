@@ -440,17 +440,9 @@ def stylize(content, style, model: nn.Module | None = None, steps: int | None = 
 
 def pretrained(name: str = "default") -> TransformNet:
     """The shipped meta-learned initialisation (raises CheckpointError while none ships)."""
-    from ..weights import pretrained_checkpoint
-    ckpt = pretrained_checkpoint("metastyle", name)
-    known = {k: v for k, v in ckpt["meta"].get("config", {}).items() if k in Config.__dataclass_fields__}
-    cfg = Config(**known)
-    model = build(cfg)
-    try:
-        model.load_state_dict(ckpt["state"])
-    except RuntimeError as e:
-        raise CheckpointError(f"metastyle/{name}: the checkpoint does not fit the network ({str(e).splitlines()[0]}); "
-                              "re-export it with the trainer") from None
-    return model.eval()
+    import sys
+    from .. import train
+    return train.pretrained(sys.modules[__name__], name)
 
 
 # ---------------------------------------------------------------- baselines for the comparison
