@@ -468,8 +468,11 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
                               "itself for the processes to stay in step")
             else:
                 from torch.nn.parallel import DistributedDataParallel
+                # a method whose config leaves some parameters out of the loss (kernels without its
+                # gate) says so; the extra graph traversal is not paid by the others
+                unused = getattr(mod, "has_unused_parameters", lambda m: False)(model)
                 ddp = DistributedDataParallel(_LossModule(mod, model), device_ids=[dev] if dev.type == "cuda" else None,
-                                              find_unused_parameters=True)
+                                              find_unused_parameters=bool(unused))
 
         history, eval_history, start = [], [], 0
         if ckpt is not None:

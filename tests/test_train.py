@@ -8,6 +8,7 @@ import os
 import socket
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -246,3 +247,29 @@ def test_every_method_says_no_checkpoint_ships_in_one_line():
         with pytest.raises(CheckpointError, match=f"no pretrained {name}/default checkpoint") as e:
             methods.get(name).pretrained()
         assert "\n" not in str(e.value)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="gloo on Windows is not tested")
+def test_torchrun_launches_the_command_line_on_two_cpu_processes(folder, tmp_path):
+    """The documented multi-process launch, for real: torchrun, the CLI, gloo, one exported model."""
+    import shutil
+    import subprocess
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent)) or shutil.which("torchrun")
+    if torchrun is None:
+        pytest.skip("torchrun is not on PATH")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "stylelab", "train", "johnson",
+           "--content-dir", str(folder), "--style", "starry_night", "--size", "32", "--steps", "2",
+           "--batch-size", "2", "--out", str(tmp_path / "ck")]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "find_unused_parameters=True was specified" not in done.stderr
+    model = train.load_model("johnson", tmp_path / "ck" / "johnson.pth")
+    assert model(torch.rand(1, 3, 32, 32)).shape == (1, 3, 32, 32)
+
+
+def test_only_a_method_that_leaves_parameters_out_asks_ddp_to_look_for_them():
+    from stylelab.methods import kernels
+    assert kernels.has_unused_parameters(kernels.build(kernels.Config(use_gate=False)))
+    assert not kernels.has_unused_parameters(kernels.build(kernels.Config()))

@@ -258,6 +258,12 @@ def _fit(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
 
 
+def has_unused_parameters(model: StyleKernels) -> bool:
+    """True when the loss leaves some parameters out (the gate's, with ``use_gate=False``): the
+    trainer then tells DistributedDataParallel to look for them."""
+    return not model.cfg.use_gate
+
+
 def trainable_parameters(model: StyleKernels):
     return [p for p in model.parameters() if p.requires_grad]
 
