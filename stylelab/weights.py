@@ -194,3 +194,32 @@ def pretrained_checkpoint(method: str, name: str = "default") -> dict:
                               f"`python -m stylelab train {method} --content-dir DIR --style S --out ckpt/` "
                               f"and pass the model you trained")
     return load_inference(CHECKPOINT_DIR / entry["file"], entry["sha256"])
+
+
+def register(method: str, exported, name: str = "default", note: str = "", directory: Path | None = None) -> dict:
+    """Ship an exported inference checkpoint (``<out>/<method>.pth`` from the trainer): copy it to
+    ``stylelab/checkpoints/<method>_<name>.pth`` and list it in ``registry.json`` with its SHA-256,
+    size, and the training facts its meta holds (steps, size, batch, final losses, command).
+    Both files are written to a temporary name and renamed. Returns the registry entry."""
+    import shutil
+    directory = Path(directory) if directory is not None else CHECKPOINT_DIR
+    ckpt = load_inference(exported)                 # refuses a file that is not a stylelab checkpoint
+    meta = ckpt["meta"]
+    if meta.get("method") not in (None, method):
+        raise CheckpointError(f"{exported}: holds a {meta['method']!r} model, not {method!r}")
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{method}_{name}.pth"
+    tmp = target.with_suffix(".pth.tmp")
+    shutil.copyfile(exported, tmp)
+    os.replace(tmp, target)
+    entry = {"file": target.name, "sha256": sha256(target), "bytes": target.stat().st_size,
+             **{k: meta[k] for k in ("steps", "size", "batch_size", "final_losses", "command") if k in meta}}
+    if note:
+        entry["note"] = note
+    reg_path = directory / REGISTRY.name
+    reg = json.loads(reg_path.read_text()) if reg_path.is_file() else {}
+    reg[f"{method}/{name}"] = entry
+    tmp = reg_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(reg, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, reg_path)
+    return entry

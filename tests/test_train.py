@@ -273,3 +273,16 @@ def test_only_a_method_that_leaves_parameters_out_asks_ddp_to_look_for_them():
     from stylelab.methods import kernels
     assert kernels.has_unused_parameters(kernels.build(kernels.Config(use_gate=False)))
     assert not kernels.has_unused_parameters(kernels.build(kernels.Config()))
+
+
+def test_register_ships_an_export_with_its_hash(folder, tmp_path):
+    res = run(folder, tmp_path / "run", steps=2)
+    shelf = tmp_path / "shelf"
+    entry = weights.register("toy", res.export, note="a test", directory=shelf)
+    assert entry["file"] == "toy_default.pth" and entry["sha256"] == res.sha256 and entry["steps"] == 2
+    listed = json.loads((shelf / "registry.json").read_text())["toy/default"]
+    assert listed == entry and not list(shelf.glob("*.tmp"))
+    back = weights.load_inference(shelf / entry["file"], entry["sha256"])
+    assert train.model_from_checkpoint(TOY, back, "toy/default")(torch.rand(1, 3, 32, 32)).shape == (1, 3, 32, 32)
+    with pytest.raises(CheckpointError, match="not 'johnson'"):
+        weights.register("johnson", res.export, directory=shelf)
