@@ -334,7 +334,8 @@ def load_checkpoint(path) -> dict:
                               "delete it and train again") from None
 
 
-def _method_module(method):
+def method_and_name(method):
+    """``(module, short name)`` of a method given by name ("adain") or as its module."""
     from . import methods
     mod = methods.get(method) if isinstance(method, str) else method
     return mod, getattr(mod, "__name__", "method").rsplit(".", 1)[-1]
@@ -344,7 +345,7 @@ def model_from_checkpoint(method, ckpt: dict, source: str = "the checkpoint") ->
     """``method.build(Config(**meta["config"]))`` + ``load_state_dict(ckpt["state"])``, in eval
     mode, for an inference checkpoint already read (``weights.load_inference``). ``source`` names
     the checkpoint in the one-line CheckpointError raised when it is not ``method``'s or does not fit."""
-    mod, name = _method_module(method)
+    mod, name = method_and_name(method)
     meta = ckpt.get("meta", {})
     if meta.get("method") not in (None, name):
         raise CheckpointError(f"{source}: holds a {meta['method']!r} model, not {name!r}; "
@@ -370,7 +371,7 @@ def pretrained(method, name: str = "default") -> nn.Module:
     """The checkpoint ``method/name`` shipped in ``stylelab/checkpoints`` (offline, hash-checked),
     or a CheckpointError that says how to train one."""
     from . import weights
-    mod, mname = _method_module(method)
+    mod, mname = method_and_name(method)
     return model_from_checkpoint(mod, weights.pretrained_checkpoint(mname, name), f"{mname}/{name}")
 
 

@@ -196,17 +196,19 @@ def pretrained_checkpoint(method: str, name: str = "default") -> dict:
     return load_inference(CHECKPOINT_DIR / entry["file"], entry["sha256"])
 
 
-def register(method: str, exported, name: str = "default", note: str = "", directory: Path | None = None) -> dict:
+def register(method, exported, name: str = "default", note: str = "", directory: Path | None = None) -> dict:
     """Ship an exported inference checkpoint (``<out>/<method>.pth`` from the trainer): copy it to
     ``stylelab/checkpoints/<method>_<name>.pth`` and list it in ``registry.json`` with its SHA-256,
     size, and the training facts its meta holds (steps, size, batch, final losses, command).
-    Both files are written to a temporary name and renamed. Returns the registry entry."""
+    ``method`` is a name or a method module. The file must load into that method's network, as
+    ``pretrained()`` will load it. Both files are written to a temporary name and renamed.
+    Returns the registry entry."""
     import shutil
+    from . import train
     directory = Path(directory) if directory is not None else CHECKPOINT_DIR
     ckpt = load_inference(exported)                 # refuses a file that is not a stylelab checkpoint
-    meta = ckpt["meta"]
-    if meta.get("method") not in (None, method):
-        raise CheckpointError(f"{exported}: holds a {meta['method']!r} model, not {method!r}")
+    train.model_from_checkpoint(method, ckpt, str(exported))   # another method's, or a misfit: refused
+    method, meta = train.method_and_name(method)[1], ckpt["meta"]
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{method}_{name}.pth"
     tmp = target.with_suffix(".pth.tmp")

@@ -48,7 +48,8 @@ def live_panel(controls: list, compute, width: int = 256) -> W.VBox:
     for c in controls:
         c.observe(update, names="value")
     panel = W.VBox([W.HBox([W.VBox(controls), image]), status])
-    panel.image, panel.status, panel.update, panel.compute, panel.calls, panel.output = image, status, update, compute, 0, None
+    panel.image, panel.status, panel.update, panel.compute = image, status, update, compute
+    panel.calls, panel.output = 0, None
     update()
     return panel
 

@@ -278,7 +278,7 @@ def test_only_a_method_that_leaves_parameters_out_asks_ddp_to_look_for_them():
 def test_register_ships_an_export_with_its_hash(folder, tmp_path):
     res = run(folder, tmp_path / "run", steps=2)
     shelf = tmp_path / "shelf"
-    entry = weights.register("toy", res.export, note="a test", directory=shelf)
+    entry = weights.register(TOY, res.export, note="a test", directory=shelf)
     assert entry["file"] == "toy_default.pth" and entry["sha256"] == res.sha256 and entry["steps"] == 2
     listed = json.loads((shelf / "registry.json").read_text())["toy/default"]
     assert listed == entry and not list(shelf.glob("*.tmp"))

@@ -7,7 +7,6 @@ f is VGG-19 up to relu4_1 (frozen), g a decoder that mirrors it.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -138,9 +137,8 @@ def pretrained(name: str = "default") -> AdaINNet:
         raise CheckpointError(
             f"{e} -- for AdaIN: stylelab.train.train('adain', CONTENT_DIR, STYLE_DIR, size=256, steps=160000) "
             "(hours on a GPU for the paper's quality), then stylize(..., model=result.model)") from None
-    import sys
     from .. import train
-    return train.model_from_checkpoint(sys.modules[__name__], ckpt, f"adain/{name}")
+    return train.model_from_checkpoint("adain", ckpt, f"adain/{name}")
 
 
 def _model(model) -> AdaINNet:

@@ -40,7 +40,7 @@ import torch
 import torch.nn as nn
 
 from .. import assets, encoders, losses, stats
-from ..errors import ArgumentError, CheckpointError
+from ..errors import ArgumentError
 from .cin import run_padded
 from .johnson import TransformNet
 
@@ -309,10 +309,10 @@ def export(model: AdjustableNet, path) -> str:
 def from_checkpoint(ckpt: dict) -> AdjustableNet:
     """The adjustable network held by an inference checkpoint already read."""
     from .. import train
-    return train.model_from_checkpoint(sys.modules[__name__], ckpt, "the adjustable checkpoint")
+    return train.model_from_checkpoint("adjustable", ckpt, "the adjustable checkpoint")
 
 
 def pretrained(name: str = "default") -> AdjustableNet:
     """The shipped adjustable network (a CheckpointError until one is listed in the registry)."""
     from .. import train
-    return train.pretrained(sys.modules[__name__], name)
+    return train.pretrained("adjustable", name)

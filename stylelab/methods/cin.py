@@ -25,7 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .. import assets, config as _config, encoders, losses, stats
-from ..errors import ArgumentError, CheckpointError
+from ..errors import ArgumentError
 from .johnson import TransformNet
 
 
@@ -305,10 +305,10 @@ def export(model: CINNet, path) -> str:
 def from_checkpoint(ckpt: dict) -> CINNet:
     """The multi-style network held by an inference checkpoint already read."""
     from .. import train
-    return train.model_from_checkpoint(sys.modules[__name__], ckpt, "the cin checkpoint")
+    return train.model_from_checkpoint("cin", ckpt, "the cin checkpoint")
 
 
 def pretrained(name: str = "default") -> CINNet:
     """The shipped multi-style network (a CheckpointError until one is listed in the registry)."""
     from .. import train
-    return train.pretrained(sys.modules[__name__], name)
+    return train.pretrained("cin", name)

@@ -41,7 +41,7 @@ from torchvision.ops import deform_conv2d
 from torchvision.ops.misc import Conv2dNormActivation
 
 from .. import assets, encoders, images
-from ..errors import ArgumentError, CheckpointError
+from ..errors import ArgumentError
 from ..losses import content_loss, mean_std_style_loss
 from ..stats import mean_std, normalize
 
@@ -406,6 +406,5 @@ def stylize(content, style, model: DIN | None = None, *, size: int | None = None
 
 def pretrained(name: str = "default") -> DIN:
     """The shipped DIN checkpoint (offline), or a CheckpointError saying how to train one."""
-    import sys
     from .. import train
-    return train.pretrained(sys.modules[__name__], name)
+    return train.pretrained("din", name)

@@ -43,7 +43,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .. import assets, encoders, images, losses, stats, weights
+from .. import assets, encoders, images, losses, stats
 from ..errors import ArgumentError
 from .adain import Decoder
 
@@ -272,9 +272,8 @@ def trainable_parameters(model: StyleKernels):
 
 def pretrained(name: str = "default") -> StyleKernels:
     """The shipped model (raises CheckpointError while none ships)."""
-    import sys
     from .. import train
-    return train.pretrained(sys.modules[__name__], name)
+    return train.pretrained("kernels", name)
 
 
 def config_dict(cfg: Config) -> dict:

@@ -39,7 +39,7 @@ import torch.nn as nn
 from torch.func import functional_call
 
 from .. import assets, config as _config, images, losses, stats
-from ..errors import ArgumentError, CheckpointError, ImageError
+from ..errors import ArgumentError, ImageError
 from .johnson import TransformNet
 
 ORDERS = ("first", "second", "auto")
@@ -440,9 +440,8 @@ def stylize(content, style, model: nn.Module | None = None, steps: int | None = 
 
 def pretrained(name: str = "default") -> TransformNet:
     """The shipped meta-learned initialisation (raises CheckpointError while none ships)."""
-    import sys
     from .. import train
-    return train.pretrained(sys.modules[__name__], name)
+    return train.pretrained("metastyle", name)
 
 
 # ---------------------------------------------------------------- baselines for the comparison
