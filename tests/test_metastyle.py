@@ -129,12 +129,33 @@ def test_adapt_lowers_the_loss_and_norm_mode_touches_only_norm_parameters(data):
     cfg = tiny_cfg()
     torch.manual_seed(0)
     model = ms.build(cfg)
-    fast = ms.adapt(style, steps=4, model=model, cfg=cfg, content=content, eval_content=content, progress=False)
+    fast = ms.adapt(style, steps=4, model=model, cfg=cfg, content=content, eval_content=content,
+                    optimizer="adam", progress=False)
     assert len(fast.eval_history) == 5 and fast.eval_history[-1] < fast.eval_history[0]
     norm = ms.adapt(style, steps=2, model=model, cfg=cfg, content=content, params="norm", progress=False)
     names = set(ms.adapted_names(model, "norm"))
     for (n, p), q in zip(model.named_parameters(), norm.parameters()):
         assert torch.equal(p, q) != (n in names), n
+
+
+def test_meta_adaptation_starts_with_exactly_the_inner_loop_step(data):
+    """adapt(optimizer='meta') takes the step meta-training taught the start to take, then Adam."""
+    content, style = data
+    cfg = tiny_cfg(inner_steps=2)
+    torch.manual_seed(0)
+    model = ms.build(cfg)
+    photo = content[:1]
+    fast = ms.adapt(style, steps=2, model=model, cfg=cfg, content=photo, batch_size=1, progress=False)
+    inner = ms.inner_loop(model, photo, ms.style_targets(style, cfg), cfg, second_order=False)
+    got = dict(fast.named_parameters())
+    assert all(torch.allclose(got[n], inner[n], atol=1e-5) for n in inner)
+    # a third step is Adam's: it differs from a third inner-loop step
+    adam = ms.adapt(style, steps=3, model=model, cfg=cfg, content=photo, batch_size=1, progress=False)
+    sgd = ms.adapt(style, steps=3, model=model, cfg=cfg, content=photo, batch_size=1, optimizer="sgd",
+                   progress=False)
+    assert not all(torch.allclose(p, q, atol=1e-5) for p, q in zip(adam.parameters(), sgd.parameters()))
+    with pytest.raises(stylelab.ArgumentError, match="optimizer"):
+        ms.adapt(style, steps=1, model=model, cfg=cfg, content=photo, optimizer="lbfgs")
 
 
 def test_stylize_adapts_once_per_style(data, monkeypatch):
