@@ -70,16 +70,17 @@ def main(argv=None) -> int:
           f"({time.perf_counter() - t0:.0f} s)")
     print(f"network: {parameters(meta):,} parameters, {len(ms.adapted_names(meta, cfg.adapt)) } tensors adapted")
 
+    style_t = ms._square(assets.resolve(a.style), a.size).to(dev)
     rows = []
     starts = (("meta-learned", meta, "meta"), ("random", random_init, "adam"),
               ("Johnson (other style)", johnson, "adam"))
     for name, start, rule in starts:
-        l0 = ms.evaluate(start, eval_content, ms._square(assets.resolve(a.style), a.size).to(dev), cfg)["total"]
+        l0 = ms.evaluate(start, eval_content, style_t, cfg)["total"]
         t0 = time.perf_counter()
         fast = ms.adapt(a.style, steps=a.steps, model=start, cfg=cfg, content=train_photos, seed=a.seed,
                         optimizer=rule, progress=False)
         seconds = time.perf_counter() - t0
-        lk = ms.evaluate(fast, eval_content, ms._square(assets.resolve(a.style), a.size).to(dev), cfg)["total"]
+        lk = ms.evaluate(fast, eval_content, style_t, cfg)["total"]
         rows.append((name, l0, lk, seconds, fast))
 
     x = eval_content[:1]

@@ -348,7 +348,8 @@ def adapt(style, steps: int | None = None, model: nn.Module | None = None, cfg: 
     * 'sgd': the inner-loop rule for every step;
     * 'adam': Adam for every step.
 
-    The returned model has
+    ``lr`` overrides Adam's rate ('meta', 'adam') or the step size of every step ('sgd'). The
+    returned model has
     ``.history``: the training loss per step, and with ``eval_content`` also ``.eval_history``: the
     loss on those images before each step and after the last (length steps + 1).
     """
