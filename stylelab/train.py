@@ -403,7 +403,7 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
           params=None, clip: float = 10.0, device=None, progress: bool = True,
           out=None, resume: bool = False, ckpt_every: int | None = None, eval_content=None,
           eval_every: int | None = None, amp: bool | None = None, command: str | None = None,
-          export: bool = True) -> Result:
+          export: bool = True, init=None, schedule: str = "constant", warmup: float = 0.0) -> Result:
     """Train ``method`` (a name or module) on ``content`` (folder, list of files/asset names/tensors)
     and ``style`` (a file, folder, asset name, tensor or list); returns the model and loss history.
 
@@ -413,6 +413,12 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
     between checkpoints (default: a tenth of the run, at most 500); ``eval_content``: images to
     evaluate on every ``eval_every`` steps (default ``ckpt_every``); ``amp``: mixed precision
     (default: on for CUDA, never on CPU); ``command``: recorded in the export's metadata.
+    ``init``: an exported inference checkpoint (``<method>.pth``) to start from, with a fresh
+    optimiser (warm starts; continuing a run whose training folder is gone). Its config is used
+    unless ``cfg`` is given, and tensors are copied by name where the shapes agree (so a decoder
+    can start from another method's decoder). ``schedule``: ``"constant"`` or ``"cosine"`` (the
+    learning rate falls from ``lr`` to ``lr / 100`` over the run: a schedule for short runs), after
+    a linear warm-up over the first ``warmup`` fraction of the steps.
     """
     from . import methods
     mod = methods.get(method) if isinstance(method, str) else method
@@ -428,8 +434,22 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
     if ckpt is not None and ckpt.get("method") not in (None, name):
         raise CheckpointError(f"{out / CHECKPOINT} was written while training {ckpt['method']!r}, not {name!r}; "
                               "use another --out or the same method")
+    if schedule not in SCHEDULES:
+        raise ArgumentError(f"schedule={schedule!r} is not one of {SCHEDULES}")
+    if not 0.0 <= warmup < 1.0:
+        raise ArgumentError(f"warmup={warmup} must be a fraction of the steps in [0, 1)")
+    start_from = None
+    if init is not None and ckpt is None:
+        start_from = _weights().load_inference(init)
+        if start_from["meta"].get("method") not in (None, name) and cfg is None:
+            cfg = mod.Config()  # another method's model: only its matching tensors are used
     if cfg is None:
-        cfg = _make_config(mod, ckpt["config"]) if ckpt is not None and ckpt.get("config") else mod.Config()
+        if ckpt is not None and ckpt.get("config"):
+            cfg = _make_config(mod, ckpt["config"])
+        elif start_from is not None:
+            cfg = _make_config(mod, start_from["meta"].get("config", {}))
+        else:
+            cfg = mod.Config()
     batch_size = batch_size or getattr(cfg, "batch_size", 4)
     lr = lr or getattr(cfg, "lr", 1e-3)
     if batch_size < 1:
@@ -460,7 +480,10 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
             params = [p for p in model.parameters() if p.requires_grad]
         if not params:
             raise ArgumentError(f"{name}: nothing to train (no parameters require gradients)")
+        if start_from is not None:
+            _load_matching(model, start_from["state"], init)
         opt = torch.optim.Adam(params, lr=lr)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor(schedule, steps, warmup))
         scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
         ddp = None
         if world > 1:
@@ -476,9 +499,15 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
                                               find_unused_parameters=bool(unused))
 
         history, eval_history, start = [], [], 0
+        cpu0, cpu_before = time.process_time(), 0.0
+        # the export this run started from (kept through --resume), so the chain of runs is recorded
+        init_meta = dict(start_from["meta"]) if start_from is not None else dict((ckpt or {}).get("init_meta") or {})
         if ckpt is not None:
+            cpu_before = float(ckpt.get("cpu_seconds", 0.0))
             model.load_state_dict(ckpt["model"])
             opt.load_state_dict(ckpt["optimizer"])
+            if ckpt.get("scheduler"):
+                sched.load_state_dict(ckpt["scheduler"])
             if ckpt.get("scaler"):
                 scaler.load_state_dict(ckpt["scaler"])
             history, eval_history, start = list(ckpt["history"]), list(ckpt.get("eval_history", [])), int(ckpt["step"])
@@ -501,12 +530,32 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
                 return
             _atomic_torch_save({"method": name, "config": _config_dict(cfg), "step": step,
                                 "model": model.state_dict(), "optimizer": opt.state_dict(),
+                                "scheduler": sched.state_dict(), "cpu_seconds": cpu_before + time.process_time() - cpu0,
+                                "init_meta": init_meta,
                                 "scaler": scaler.state_dict() if use_amp else None, "rng": rngs,
                                 "history": history, "eval_history": eval_history,
                                 "size": size, "batch_size": batch_size, "seed": seed}, out / CHECKPOINT)
             write_history(history, out)
             if eval_history:
                 write_history(eval_history, out, "eval")
+
+        def write_export(step):
+            """The fp16 inference file ``<out>/<method>.pth`` of the model as it is now, and its SHA-256."""
+            last = {k: v for k, v in history[-1].items()} if history else {}
+            cmd = command or f"stylelab.train.train({name!r}, steps={steps}, size={size})"
+            prev = init_meta
+            cpu_h = (cpu_before + time.process_time() - cpu0) * world / 3600
+            meta = {"method": name, "config": _config_dict(cfg), "steps": step, "size": size,
+                    "batch_size": batch_size, "world_size": world, "lr": lr, "seed": seed,
+                    "schedule": schedule, "command": cmd, "final_losses": last, "cpu_hours": round(cpu_h, 3),
+                    # the whole chain of runs that led here, for the registry
+                    "commands": list(prev.get("commands", [prev["command"]] if "command" in prev else [])) + [cmd],
+                    "steps_total": int(prev.get("steps_total", prev.get("steps", 0))) + step,
+                    "cpu_hours_total": round(float(prev.get("cpu_hours_total", prev.get("cpu_hours", 0.0))) + cpu_h, 3)}
+            path = out / f"{name}.pth"
+            digest = _weights().save_inference(model.state_dict(), path, meta)
+            _atomic_text(f"{digest}  {path.name}\n", out / f"{name}.pth.sha256")
+            return path, digest
 
         def evaluate(step):
             was = model.training
@@ -550,6 +599,7 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
                     logs = {k: float(v) for k, v in logs.items()}
                 else:
                     logs = default_step(batch, step)
+                sched.step()
                 history.append(logs)
                 done = step + 1
                 bar.set_postfix({k: f"{v:.3g}" for k, v in logs.items()})
@@ -560,6 +610,9 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
         except (KeyboardInterrupt, _Stop):
             if out is not None and done > start:
                 save_checkpoint(done, step_rng if done == step else None)
+                if export and main_proc:  # a paused run leaves an export to commit (and --init from)
+                    model.eval()
+                    write_export(done)
                 if main_proc:
                     print(f"\nstopped at step {done}; checkpoint saved in {out}; continue with --resume",
                           file=sys.stderr)
@@ -572,14 +625,7 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
             if done > start or ckpt is None:
                 save_checkpoint(done)
             if export and main_proc:
-                last = {k: v for k, v in history[-1].items()} if history else {}
-                meta = {"method": name, "config": _config_dict(cfg), "steps": done, "size": size,
-                        "batch_size": batch_size, "world_size": world, "lr": lr, "seed": seed,
-                        "command": command or f"stylelab.train.train({name!r}, steps={steps}, size={size})",
-                        "final_losses": last}
-                result.export = out / f"{name}.pth"
-                result.sha256 = _weights().save_inference(model.state_dict(), result.export, meta)
-                _atomic_text(f"{result.sha256}  {result.export.name}\n", out / f"{name}.pth.sha256")
+                result.export, result.sha256 = write_export(done)
         if world > 1:
             _dist().barrier()
         return result
@@ -587,6 +633,56 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
         if created_group:
             import torch.distributed as dist
             dist.destroy_process_group()
+
+
+SCHEDULES = ("constant", "cosine")
+
+
+def lr_factor(schedule: str, steps: int, warmup: float = 0.0):
+    """The learning-rate multiplier per step (``LambdaLR``): a linear warm-up over the first
+    ``warmup * steps`` steps, then 1 (constant) or a cosine from 1 down to 0.01 at the last step."""
+    n_warm = int(warmup * steps)
+
+    def factor(step: int) -> float:
+        if step < n_warm:
+            return (step + 1) / n_warm
+        if schedule == "constant":
+            return 1.0
+        t = min(1.0, (step - n_warm) / max(1, steps - n_warm - 1))
+        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t))
+    return factor
+
+
+def _load_matching(model: nn.Module, state: dict, source) -> None:
+    """Copy the tensors of ``state`` whose name and shape match ``model``'s; refuse if none do."""
+    own = model.state_dict()
+    hits = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    if not hits:
+        raise CheckpointError(f"--init {source}: none of its tensors fit this network; "
+                              "start from an export of the same (or a compatible) method")
+    own.update(hits)
+    model.load_state_dict(own)
+    if len(hits) < len(own):
+        warnings.warn(f"--init {source}: copied {len(hits)} of {len(own)} tensors; the rest start fresh")
+
+
+def config_overrides(cfg, pairs: Sequence[str]):
+    """``cfg`` with ``key=value`` pairs applied (the value parsed as the field's type)."""
+    if not pairs:
+        return cfg
+    fields = {f.name: f for f in dataclasses.fields(cfg)}
+    kw = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or key not in fields:
+            raise ArgumentError(f"--set {pair!r}: expected KEY=VALUE with KEY one of {sorted(fields)}")
+        old = getattr(cfg, key)
+        try:
+            kw[key] = (raw.lower() in ("1", "true", "yes")) if isinstance(old, bool) else \
+                tuple(json.loads(raw)) if isinstance(old, tuple) else type(old)(raw) if old is not None else json.loads(raw)
+        except (ValueError, TypeError):
+            raise ArgumentError(f"--set {pair!r}: {raw!r} is not a valid {type(old).__name__}") from None
+    return dataclasses.replace(cfg, **kw)
 
 
 def _weights():
@@ -610,6 +706,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (method default)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.pt")
+    p.add_argument("--init", default=None, help="start from this exported model (<method>.pth) with a fresh optimiser")
+    p.add_argument("--schedule", choices=SCHEDULES, default="constant", help="learning-rate schedule (default constant)")
+    p.add_argument("--warmup", type=float, default=0.0, help="fraction of the steps for a linear lr warm-up")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a field of the method's Config (repeatable), e.g. --set style_weight=0")
     p.add_argument("--ckpt-every", type=int, default=None, help="steps between checkpoints (default steps/10, <= 500)")
     p.add_argument("--eval-dir", default=None, help="folder of evaluation images (loss logged to eval.csv)")
     p.add_argument("--eval-every", type=int, default=None)
@@ -632,13 +733,20 @@ def main(argv=None) -> int:
     def on_term(signum, frame):
         raise _Stop()
 
+    cfg = None
+    if a.set:
+        mod = methods.get(a.method)
+        base = mod.Config()
+        if a.init and not a.resume:
+            base = _make_config(mod, _weights().load_inference(a.init)["meta"].get("config", {})) or base
+        cfg = config_overrides(base, a.set)
     old = signal.signal(signal.SIGTERM, on_term) if _is_main_thread() else None
     t0 = time.perf_counter()
     try:
         res = train(a.method, content, a.style, size=a.size, steps=a.steps, batch_size=a.batch_size, lr=a.lr,
                     seed=a.seed, clip=a.clip, device=a.device, progress=not a.quiet, out=a.out, resume=a.resume,
                     ckpt_every=a.ckpt_every, eval_content=a.eval_dir, eval_every=a.eval_every,
-                    amp=False if a.no_amp else None,
+                    amp=False if a.no_amp else None, init=a.init, schedule=a.schedule, warmup=a.warmup, cfg=cfg,
                     command="python -m stylelab train " + " ".join(shlex.quote(x) for x in argv))
     except (KeyboardInterrupt, _Stop):
         return 130

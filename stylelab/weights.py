@@ -196,10 +196,13 @@ def pretrained_checkpoint(method: str, name: str = "default") -> dict:
     return load_inference(CHECKPOINT_DIR / entry["file"], entry["sha256"])
 
 
-def register(method, exported, name: str = "default", note: str = "", directory: Path | None = None) -> dict:
+def register(method, exported, name: str = "default", note: str = "", directory: Path | None = None,
+             extra: dict | None = None) -> dict:
     """Ship an exported inference checkpoint (``<out>/<method>.pth`` from the trainer): copy it to
     ``stylelab/checkpoints/<method>_<name>.pth`` and list it in ``registry.json`` with its SHA-256,
-    size, and the training facts its meta holds (steps, size, batch, final losses, command).
+    size, and the training facts its meta holds (steps, size, batch, final losses, the commands of
+    the whole chain of runs, CPU-hours); ``extra`` adds facts the export cannot know (data,
+    validation split and figures).
     ``method`` is a name or a method module. The file must load into that method's network, as
     ``pretrained()`` will load it. Both files are written to a temporary name and renamed.
     Returns the registry entry."""
@@ -215,7 +218,9 @@ def register(method, exported, name: str = "default", note: str = "", directory:
     shutil.copyfile(exported, tmp)
     os.replace(tmp, target)
     entry = {"file": target.name, "sha256": sha256(target), "bytes": target.stat().st_size,
-             **{k: meta[k] for k in ("steps", "size", "batch_size", "final_losses", "command") if k in meta}}
+             **{k: meta[k] for k in ("steps", "size", "batch_size", "final_losses", "command", "commands",
+                                     "steps_total", "cpu_hours", "cpu_hours_total", "schedule", "lr") if k in meta},
+             **(extra or {})}
     if note:
         entry["note"] = note
     reg_path = directory / REGISTRY.name

@@ -286,3 +286,73 @@ def test_register_ships_an_export_with_its_hash(folder, tmp_path):
     assert train.model_from_checkpoint(TOY, back, "toy/default")(torch.rand(1, 3, 32, 32)).shape == (1, 3, 32, 32)
     with pytest.raises(CheckpointError, match="not 'johnson'"):
         weights.register("johnson", res.export, directory=shelf)
+
+
+# ---------------------------------------------------------------- warm starts, schedules, config overrides
+
+def test_init_starts_from_an_export_with_a_fresh_optimiser_and_records_the_chain(folder, tmp_path):
+    first = run(folder, tmp_path / "a", steps=5, command="first")
+    exported = train.load_model(TOY, first.export)
+    warm = run(folder, tmp_path / "b", steps=1, lr=1e-12, init=first.export, command="second")
+    # one step at a negligible learning rate: the weights are the export's (fp16), not a fresh net's
+    weights_of = lambda m: torch.cat([p.detach().flatten() for p in m.parameters()])  # not BN's running stats
+    assert torch.allclose(weights_of(warm.model), weights_of(exported), atol=1e-6)
+    cold = run(folder, tmp_path / "c", steps=1, lr=1e-12)
+    assert not torch.allclose(weights_of(cold.model), weights_of(exported), atol=1e-3)
+    meta = torch.load(warm.export, weights_only=True)["meta"]
+    assert meta["commands"] == ["first", "second"] and meta["steps_total"] == 6
+    resumed = run(folder, tmp_path / "b", steps=3, lr=1e-12, init=first.export, command="second", resume=True)
+    meta = torch.load(resumed.export, weights_only=True)["meta"]
+    assert meta["commands"] == ["first", "second"] and meta["steps_total"] == 8  # the chain survives --resume
+    assert meta["cpu_hours_total"] >= meta["cpu_hours"] >= 0
+
+
+def test_init_copies_what_fits_and_refuses_a_file_where_nothing_does(folder, tmp_path):
+    first = run(folder, tmp_path / "a", steps=2)
+    wide = ToyConfig(width=6)   # the middle layers change shape, the last bias (3,) still fits
+    with pytest.warns(UserWarning, match="copied 2 of 9"):  # the last bias and BN's batch counter
+        run(folder, tmp_path / "b", steps=1, init=first.export, cfg=wide)
+    other = tmp_path / "other.pth"
+    weights.save_inference({"x": torch.zeros(7)}, other, {"method": "toy"})
+    with pytest.raises(CheckpointError, match="none of its tensors fit"):
+        run(folder, tmp_path / "c", steps=1, init=other)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        run(folder, tmp_path / "d", steps=1, init=tmp_path / "missing.pth")
+
+
+def test_cosine_schedule_warms_up_then_falls_to_a_hundredth():
+    f = train.lr_factor("cosine", steps=100, warmup=0.1)
+    lrs = [f(s) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:])) and lrs[-1] == pytest.approx(0.01)
+    assert [train.lr_factor("constant", 10)(s) for s in range(10)] == [1.0] * 10
+
+
+def test_resume_with_a_schedule_equals_uninterrupted(folder, tmp_path):
+    kw = dict(ckpt_every=100, schedule="cosine", warmup=0.2)
+    straight = run(folder, tmp_path / "a", steps=6, **kw)
+    calls = {"n": 0}
+
+    def flaky_loss(model, batch):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return toy_loss(model, batch)
+
+    flaky = SimpleNamespace(__name__="toy", Config=ToyConfig, build=toy_build, loss=flaky_loss)
+    with pytest.raises(KeyboardInterrupt):
+        train.train(flaky, folder, STYLE, size=32, steps=6, progress=False, out=tmp_path / "b", **kw)
+    resumed = run(folder, tmp_path / "b", steps=6, resume=True, **kw)
+    assert resumed.history == straight.history  # the learning rate picks up where it stopped
+    with pytest.raises(ArgumentError, match="schedule"):
+        run(folder, steps=2, schedule="linear")
+
+
+def test_config_overrides_parse_each_field_type():
+    from stylelab.methods import adain
+    cfg = train.config_overrides(adain.Config(), ["style_weight=0", "train_alpha=0.5", "batch_size=2"])
+    assert (cfg.style_weight, cfg.train_alpha, cfg.batch_size) == (0.0, 0.5, 2)
+    with pytest.raises(ArgumentError, match="KEY one of"):
+        train.config_overrides(adain.Config(), ["no_such=1"])
+    with pytest.raises(ArgumentError, match="not a valid float"):
+        train.config_overrides(adain.Config(), ["style_weight=lots"])

@@ -13,7 +13,7 @@ import sys
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    names = [a for a in argv if not a.startswith("-")]
+    names = [a for a in argv if not a.startswith("-") and a.isidentifier()]  # not option values
     first = argv[0] if argv and not argv[0].startswith("-") else None
     if first and len(names) >= 1 and importlib.util.find_spec(f"stylelab.bench.{first}") is not None \
             and not (len([n for n in names if importlib.util.find_spec(f"stylelab.methods.{n}")]) > 1):

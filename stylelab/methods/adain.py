@@ -60,6 +60,11 @@ class Config:
       recipe (Adam; MS-COCO content, WikiArt style, ~160k iterations).
     - ``width`` scales the decoder's channels; 1.0 is the paper's decoder (our option, for quick
       CPU experiments).
+    - ``train_alpha`` and ``pixel_weight`` (our additions, for a reconstruction warm-up on a CPU):
+      the decoder is trained on t_a = (1 - a) f(c) + a AdaIN(f(c), f(s)) with a = ``train_alpha``,
+      plus ``pixel_weight`` * ||g(t_a) - c||^2. With a = 0, style_weight = 0 and a small pixel
+      weight, the decoder first learns to turn relu4_1 back into the photo; the paper's loss is
+      a = 1, pixel_weight = 0.
     """
     style_weight: float = 10.0
     content_weight: float = 1.0
@@ -67,6 +72,8 @@ class Config:
     batch_size: int = 8
     size: int = 256
     width: float = 1.0
+    train_alpha: float = 1.0
+    pixel_weight: float = 0.0
 
 
 class AdaINNet(nn.Module):
@@ -121,11 +128,19 @@ def loss(model: AdaINNet, batch: dict) -> dict:
         fc = enc.encode(c, [CONTENT_LAYER])[CONTENT_LAYER]
         fs = enc.encode(s, STYLE_LAYERS)
         t = stats.adain(fc, fs[CONTENT_LAYER])
+        a = getattr(cfg, "train_alpha", 1.0)
+        if a != 1.0:
+            t = (1 - a) * fc + a * t
     out = model.decoder(t)
     fo = enc.encode(out, STYLE_LAYERS)
     lc, _ = content_loss({CONTENT_LAYER: fo[CONTENT_LAYER]}, {CONTENT_LAYER: t})
-    ls, _ = mean_std_style_loss(fo, {l: stats.mean_std(fs[l]) for l in STYLE_LAYERS})
-    return {"content": cfg.content_weight * lc, "style": cfg.style_weight * ls}
+    terms = {"content": cfg.content_weight * lc}
+    if cfg.style_weight:
+        ls, _ = mean_std_style_loss(fo, {l: stats.mean_std(fs[l]) for l in STYLE_LAYERS})
+        terms["style"] = cfg.style_weight * ls
+    if getattr(cfg, "pixel_weight", 0.0):
+        terms["pixel"] = cfg.pixel_weight * F.mse_loss(out, c)
+    return terms
 
 
 def pretrained(name: str = "default") -> AdaINNet:
