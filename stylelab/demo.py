@@ -61,6 +61,9 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=config.pick(3, 1))
     p.add_argument("--methods", nargs="*", default=None)
     p.add_argument("--no-table", action="store_true", help="skip the timing table")
+    p.add_argument("--update", nargs="+", default=None, metavar="METHOD",
+                   help="re-measure only these methods' table rows and keep the others from arena.json "
+                        "(the gallery is always drawn for every method)")
     a = p.parse_args(argv)
     from . import methods
     names = a.methods or methods.available()
@@ -72,8 +75,13 @@ def main(argv=None) -> int:
     fig.savefig(out / "gallery.png", dpi=90)
     print(f"wrote {out / 'gallery.png'}")
     if not a.no_table:
-        rows = arena.run(names, sizes=(a.size, 2 * a.size), runs=a.runs, device=dev,
+        measured = a.update or names
+        rows = arena.run(measured, sizes=(a.size, 2 * a.size), runs=a.runs, device=dev,
                          gatys_steps=a.table_gatys_steps, flop_sizes=(a.size, 2 * a.size))
+        if a.update and (out / "arena.json").is_file():
+            new = {r["method"]: r for r in rows}
+            old = {r["method"]: r for r in json.loads((out / "arena.json").read_text())}
+            rows = [new.get(n) or old[n] for n in names if n in new or n in old]
         table = arena.markdown(rows)
         (out / "arena.md").write_text(
             f"Measured by `python -m stylelab demo` on {dev} with torch {torch.__version__} "

@@ -129,3 +129,23 @@ def test_flicker_formula():
     b = [torch.zeros(1, 3, 8, 8), torch.full((1, 3, 8, 8), 0.3), torch.zeros(1, 3, 8, 8)]
     assert video.flicker(b, a) == pytest.approx(3.0, rel=1e-4)
     assert video.flicker(a, a) == pytest.approx(1.0)
+
+
+def test_reconstruction_warm_up_loss_is_the_formula(content, style):
+    """train_alpha = 0, style_weight = 0: L = ||f(g(f(c))) - f(c)||^2 + w_pix ||g(f(c)) - c||^2."""
+    torch.manual_seed(0)
+    cfg = adain.Config(width=0.25, train_alpha=0.0, style_weight=0.0, pixel_weight=5.0)
+    m = adain.build(cfg)
+    c, s = content[..., :32, :32], style[..., :32, :32]
+    terms = adain.loss(m, {"content": c, "style": s, "style_index": torch.zeros(1)})
+    assert set(terms) == {"content", "pixel"}
+    with torch.no_grad():
+        fc = m.encode(c)
+        out = m.decoder(fc)
+        want_c = ((m.encode(out) - fc) ** 2).mean()
+        want_p = 5.0 * ((out - c) ** 2).mean()
+    assert torch.allclose(terms["content"].detach(), want_c, rtol=1e-4)
+    assert torch.allclose(terms["pixel"].detach(), want_p, rtol=1e-4)
+    # the style image plays no part in the warm-up
+    other = adain.loss(m, {"content": c, "style": torch.rand_like(s), "style_index": torch.zeros(1)})
+    assert torch.allclose(other["content"].detach(), terms["content"].detach(), rtol=1e-5)

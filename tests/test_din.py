@@ -129,3 +129,16 @@ def test_flops_ratio_is_large():
     t = bench.cost_table(64)
     assert t["ratio"]["content_total"] > 20
     assert t["din"]["content_total"][0] == sum(t["din"][p][0] for p in ("encoder", "transform", "decoder"))
+
+
+def test_reconstruction_warm_up_bypasses_the_din_layers(content, style):
+    """train_alpha = 0: the content network alone; the loss is the content and pixel terms only."""
+    torch.manual_seed(0)
+    model = din.build(din.Config(train_alpha=0.0, style_weight=0.0, pixel_weight=2.0))
+    c, s = content[..., :32, :32], style[..., :32, :32]
+    terms = din.loss(model, {"content": c, "style": s, "style_index": torch.zeros(1)})
+    assert set(terms) == {"content", "pixel"}
+    with torch.no_grad():
+        out = model(c, s, alpha=0.0)
+        assert torch.allclose(out, model(c, torch.rand_like(s), alpha=0.0))  # the style plays no part
+        assert torch.allclose(terms["pixel"].detach(), 2.0 * ((out - c) ** 2).mean(), rtol=1e-4)

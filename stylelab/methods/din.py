@@ -79,6 +79,11 @@ class Config:
     #: CPU runs is higher)
     lr: float = 1e-3
     batch_size: int = 4
+    #: a reconstruction warm-up for short CPU runs (our choice): train with every DIN layer blended
+    #: at ``train_alpha`` (0: the content network alone, an autoencoder) plus ``pixel_weight`` *
+    #: ||o - c||^2; the paper's objective is train_alpha = 1, pixel_weight = 0
+    train_alpha: float = 1.0
+    pixel_weight: float = 0.0
 
 
 class StyleCode(NamedTuple):
@@ -318,7 +323,7 @@ def loss(model: DIN, batch: dict) -> dict:
     DIN has no t in VGG space)."""
     cfg = model.cfg
     c, s = batch["content"], batch["style"]
-    out = model(c, s)
+    out = model(c, s, alpha=getattr(cfg, "train_alpha", 1.0))
     vgg = encoders.vgg19(device=str(c.device))
     layers = list(dict.fromkeys([*cfg.style_layers, cfg.content_layer]))
     fo = vgg.encode(out, layers)
@@ -326,8 +331,13 @@ def loss(model: DIN, batch: dict) -> dict:
         fc = vgg.encode(c, [cfg.content_layer])
         fs = vgg.encode(s, cfg.style_layers)
     lc, _ = content_loss({cfg.content_layer: fo[cfg.content_layer]}, fc)
-    ls, _ = mean_std_style_loss({l: fo[l] for l in cfg.style_layers}, fs)
-    return {"content": lc, "style": cfg.style_weight * ls}
+    terms = {"content": lc}
+    if cfg.style_weight:
+        ls, _ = mean_std_style_loss({l: fo[l] for l in cfg.style_layers}, fs)
+        terms["style"] = cfg.style_weight * ls
+    if getattr(cfg, "pixel_weight", 0.0):
+        terms["pixel"] = cfg.pixel_weight * F.mse_loss(out, c)
+    return terms
 
 
 # ---------------------------------------------------------------- stroke size from the content's structure
