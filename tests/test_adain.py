@@ -149,3 +149,20 @@ def test_reconstruction_warm_up_loss_is_the_formula(content, style):
     # the style image plays no part in the warm-up
     other = adain.loss(m, {"content": c, "style": torch.rand_like(s), "style_index": torch.zeros(1)})
     assert torch.allclose(other["content"].detach(), terms["content"].detach(), rtol=1e-5)
+
+
+def test_feature_scale_divides_each_layer_before_the_losses(content, style):
+    """Scaling every layer's features by k divides both squared-error losses by k^2; one number per
+    layer is required."""
+    torch.manual_seed(0)
+    m = adain.build(adain.Config(width=0.25))
+    batch = {"content": content[..., :32, :32], "style": style[..., :32, :32], "style_index": torch.zeros(1)}
+    with torch.no_grad():
+        raw = adain.loss(m, batch)
+        m.cfg = adain.Config(width=0.25, feature_scale=(4.0, 4.0, 4.0, 4.0))
+        scaled = adain.loss(m, batch)
+        for k in ("content", "style"):
+            assert torch.allclose(scaled[k], raw[k] / 16, rtol=1e-3)
+        m.cfg = adain.Config(width=0.25, feature_scale=(1.0, 2.0))
+        with pytest.raises(ArgumentError, match="one number per layer"):
+            adain.loss(m, batch)

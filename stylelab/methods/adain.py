@@ -65,6 +65,12 @@ class Config:
       plus ``pixel_weight`` * ||g(t_a) - c||^2. With a = 0, style_weight = 0 and a small pixel
       weight, the decoder first learns to turn relu4_1 back into the photo; the paper's loss is
       a = 1, pixel_weight = 0.
+    - ``feature_scale`` (our addition): divide each loss layer's VGG features by these numbers
+      (relu1_1, relu2_1, relu3_1, relu4_1) before comparing them. The paper's VGG was *normalised*
+      (Gatys et al.: weights scaled so each filter's mean activation is 1), so every layer counts
+      about equally; our Caffe VGG's raw mean activations on the training corpus are about 24, 138,
+      153 and 590, so without rescaling relu4_1 outweighs relu1_1 (the colours) about 600 times.
+      Empty = raw features (the default, which the lesson's live training uses).
     """
     style_weight: float = 10.0
     content_weight: float = 1.0
@@ -74,6 +80,7 @@ class Config:
     width: float = 1.0
     train_alpha: float = 1.0
     pixel_weight: float = 0.0
+    feature_scale: tuple = ()
 
 
 class AdaINNet(nn.Module):
@@ -133,10 +140,14 @@ def loss(model: AdaINNet, batch: dict) -> dict:
             t = (1 - a) * fc + a * t
     out = model.decoder(t)
     fo = enc.encode(out, STYLE_LAYERS)
-    lc, _ = content_loss({CONTENT_LAYER: fo[CONTENT_LAYER]}, {CONTENT_LAYER: t})
+    scale = dict(zip(STYLE_LAYERS, getattr(cfg, "feature_scale", ()) or (1.0,) * len(STYLE_LAYERS)))
+    if len(scale) != len(STYLE_LAYERS):
+        raise ArgumentError(f"feature_scale needs one number per layer {STYLE_LAYERS}, got {cfg.feature_scale}")
+    fo = {l: fo[l] / scale[l] for l in STYLE_LAYERS}
+    lc, _ = content_loss({CONTENT_LAYER: fo[CONTENT_LAYER]}, {CONTENT_LAYER: t / scale[CONTENT_LAYER]})
     terms = {"content": cfg.content_weight * lc}
     if cfg.style_weight:
-        ls, _ = mean_std_style_loss(fo, {l: stats.mean_std(fs[l]) for l in STYLE_LAYERS})
+        ls, _ = mean_std_style_loss(fo, {l: stats.mean_std(fs[l] / scale[l]) for l in STYLE_LAYERS})
         terms["style"] = cfg.style_weight * ls
     if getattr(cfg, "pixel_weight", 0.0):
         terms["pixel"] = cfg.pixel_weight * F.mse_loss(out, c)

@@ -84,6 +84,9 @@ class Config:
     #: ||o - c||^2; the paper's objective is train_alpha = 1, pixel_weight = 0
     train_alpha: float = 1.0
     pixel_weight: float = 0.0
+    #: divide each loss layer's VGG features by these (one per ``style_layers``) before the losses,
+    #: as the paper's normalised VGG does (see ``adain.Config.feature_scale``); empty = raw features
+    feature_scale: tuple = ()
 
 
 class StyleCode(NamedTuple):
@@ -330,6 +333,14 @@ def loss(model: DIN, batch: dict) -> dict:
     with torch.no_grad():
         fc = vgg.encode(c, [cfg.content_layer])
         fs = vgg.encode(s, cfg.style_layers)
+    scale = getattr(cfg, "feature_scale", ())
+    if scale:
+        if len(scale) != len(cfg.style_layers):
+            raise ArgumentError(f"feature_scale needs one number per layer {cfg.style_layers}, got {scale}")
+        sc = dict(zip(cfg.style_layers, scale))
+        fo = {l: f / sc[l] for l, f in fo.items()}
+        fc = {l: f / sc[l] for l, f in fc.items()}
+        fs = {l: f / sc[l] for l, f in fs.items()}
     lc, _ = content_loss({cfg.content_layer: fo[cfg.content_layer]}, fc)
     terms = {"content": lc}
     if cfg.style_weight:
