@@ -43,6 +43,18 @@ def _weighted(per_layer: dict[str, torch.Tensor], weights: dict[str, float]) -> 
     return total if isinstance(total, torch.Tensor) else torch.zeros(())
 
 
+def scale_features(feats: Feats, layers, scale) -> Feats:
+    """{l: phi_l / s_l}: each layer's features divided by its scale, ``scale[i]`` for ``layers[i]``
+    (e.g. its mean activation, as a normalised VGG would give). An empty ``scale`` returns
+    ``feats`` unchanged (raw features)."""
+    if not scale:
+        return feats
+    if len(scale) != len(layers):
+        raise ArgumentError(f"feature_scale needs one number per layer {tuple(layers)}, got {tuple(scale)}")
+    s = dict(zip(layers, scale))
+    return {l: f / s[l] for l, f in feats.items()}
+
+
 def content_loss(out: Feats, target: Feats, weights: Mapping[str, float] | None = None):
     """L_c = sum_l w_l * (1/(C H W)) ||phi_l(p) - phi_l(c)||^2 ."""
     w = layer_weights(target.keys(), weights)

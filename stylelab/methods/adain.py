@@ -127,7 +127,7 @@ def loss(model: AdaINNet, batch: dict) -> dict:
 
     over relu1_1..relu4_1; returns {"content": w_c L_c, "style": lambda L_s}.
     """
-    from ..losses import content_loss, mean_std_style_loss
+    from ..losses import content_loss, mean_std_style_loss, scale_features
     cfg = model.cfg
     enc = model.encoder()
     c, s = batch["content"], batch["style"]
@@ -140,14 +140,13 @@ def loss(model: AdaINNet, batch: dict) -> dict:
             t = (1 - a) * fc + a * t
     out = model.decoder(t)
     fo = enc.encode(out, STYLE_LAYERS)
-    scale = dict(zip(STYLE_LAYERS, getattr(cfg, "feature_scale", ()) or (1.0,) * len(STYLE_LAYERS)))
-    if len(scale) != len(STYLE_LAYERS):
-        raise ArgumentError(f"feature_scale needs one number per layer {STYLE_LAYERS}, got {cfg.feature_scale}")
-    fo = {l: fo[l] / scale[l] for l in STYLE_LAYERS}
-    lc, _ = content_loss({CONTENT_LAYER: fo[CONTENT_LAYER]}, {CONTENT_LAYER: t / scale[CONTENT_LAYER]})
+    fo = scale_features(fo, STYLE_LAYERS, cfg.feature_scale)
+    target = scale_features({CONTENT_LAYER: t}, STYLE_LAYERS, cfg.feature_scale)
+    lc, _ = content_loss({CONTENT_LAYER: fo[CONTENT_LAYER]}, target)
     terms = {"content": cfg.content_weight * lc}
     if cfg.style_weight:
-        ls, _ = mean_std_style_loss(fo, {l: stats.mean_std(fs[l] / scale[l]) for l in STYLE_LAYERS})
+        fs = scale_features(fs, STYLE_LAYERS, cfg.feature_scale)
+        ls, _ = mean_std_style_loss(fo, {l: stats.mean_std(fs[l]) for l in STYLE_LAYERS})
         terms["style"] = cfg.style_weight * ls
     if getattr(cfg, "pixel_weight", 0.0):
         terms["pixel"] = cfg.pixel_weight * F.mse_loss(out, c)

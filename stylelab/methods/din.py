@@ -42,7 +42,7 @@ from torchvision.ops.misc import Conv2dNormActivation
 
 from .. import assets, encoders, images
 from ..errors import ArgumentError
-from ..losses import content_loss, mean_std_style_loss
+from ..losses import content_loss, mean_std_style_loss, scale_features
 from ..stats import mean_std, normalize
 
 
@@ -333,14 +333,7 @@ def loss(model: DIN, batch: dict) -> dict:
     with torch.no_grad():
         fc = vgg.encode(c, [cfg.content_layer])
         fs = vgg.encode(s, cfg.style_layers)
-    scale = getattr(cfg, "feature_scale", ())
-    if scale:
-        if len(scale) != len(cfg.style_layers):
-            raise ArgumentError(f"feature_scale needs one number per layer {cfg.style_layers}, got {scale}")
-        sc = dict(zip(cfg.style_layers, scale))
-        fo = {l: f / sc[l] for l, f in fo.items()}
-        fc = {l: f / sc[l] for l, f in fc.items()}
-        fs = {l: f / sc[l] for l, f in fs.items()}
+    fo, fc, fs = (scale_features(f, cfg.style_layers, cfg.feature_scale) for f in (fo, fc, fs))
     lc, _ = content_loss({cfg.content_layer: fo[cfg.content_layer]}, fc)
     terms = {"content": lc}
     if cfg.style_weight:
