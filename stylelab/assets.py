@@ -13,15 +13,17 @@ from . import images
 from .errors import ImageError
 
 ROOT = Path(__file__).resolve().parent.parent / "assets"
-KINDS = ("content", "style")
+#: content photos, style paintings, and paintings no shipped network was trained on (``held_out``:
+#: the "bring your own painting" examples of the lessons)
+KINDS = ("content", "style", "held_out")
 
 
 def names(kind: str | None = None) -> list[str]:
-    """Names of the bundled images of ``kind`` ('content' or 'style'), or of both."""
+    """Names of the bundled images of ``kind`` ('content', 'style' or 'held_out'), or of all."""
     kinds = KINDS if kind is None else (kind,)
     for k in kinds:
         if k not in KINDS:
-            raise ImageError(f"asset kind {k!r} is unknown; use 'content' or 'style'")
+            raise ImageError(f"asset kind {k!r} is unknown; use one of {', '.join(KINDS)}")
     return sorted(p.stem for k in kinds for p in (ROOT / k).glob("*.jpg"))
 
 

@@ -32,7 +32,11 @@ def gallery(pairs, names, size: int, gatys_steps: int, device):
         c, s = assets.load(c_name, size).to(device), assets.load(s_name, size).to(device)
         tiles = [c, s]
         for e in entries:
-            tiles.append(e.run(c, s).detach().cpu() if e.run is not None else e.status)
+            if e.run_named is not None:   # a single-style network: its picture only for its own style
+                out = e.run_named(c, s_name)
+                tiles.append(out.detach().cpu() if out is not None else f"not trained on {s_name}")
+            else:
+                tiles.append(e.run(c, s).detach().cpu() if e.run is not None else e.status)
             bar.update()
         for k, (ax, tile) in enumerate(zip(axes[r], tiles)):
             ax.set_xticks([]), ax.set_yticks([])

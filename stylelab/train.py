@@ -403,7 +403,8 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
           params=None, clip: float = 10.0, device=None, progress: bool = True,
           out=None, resume: bool = False, ckpt_every: int | None = None, eval_content=None,
           eval_every: int | None = None, amp: bool | None = None, command: str | None = None,
-          export: bool = True, init=None, schedule: str = "constant", warmup: float = 0.0) -> Result:
+          export: bool = True, init=None, schedule: str = "constant", warmup: float = 0.0,
+          minutes: float | None = None, callback=None) -> Result:
     """Train ``method`` (a name or module) on ``content`` (folder, list of files/asset names/tensors)
     and ``style`` (a file, folder, asset name, tensor or list); returns the model and loss history.
 
@@ -418,7 +419,12 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
     unless ``cfg`` is given, and tensors are copied by name where the shapes agree (so a decoder
     can start from another method's decoder). ``schedule``: ``"constant"`` or ``"cosine"`` (the
     learning rate falls from ``lr`` to ``lr / 100`` over the run: a schedule for short runs), after
-    a linear warm-up over the first ``warmup`` fraction of the steps.
+    a linear warm-up over the first ``warmup`` fraction of the steps. ``init`` may also be the
+    name of a shipped model (``"johnson/starry_night"``, ``"cin/default"``): another method's
+    network is translated by this method's ``state_from`` where it has one. ``minutes``: a
+    wall-clock budget; training stops after the step that uses it up (or at ``steps``).
+    ``callback(step, model, seconds)``: called after every step with the training seconds so far
+    (the callback's own time is not counted, so it may draw pictures without eating the budget).
     """
     from . import methods
     mod = methods.get(method) if isinstance(method, str) else method
@@ -438,9 +444,11 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
         raise ArgumentError(f"schedule={schedule!r} is not one of {SCHEDULES}")
     if not 0.0 <= warmup < 1.0:
         raise ArgumentError(f"warmup={warmup} must be a fraction of the steps in [0, 1)")
+    if minutes is not None and not minutes > 0:
+        raise ArgumentError(f"minutes={minutes} must be a positive time budget")
     start_from = None
     if init is not None and ckpt is None:
-        start_from = _weights().load_inference(init)
+        start_from = load_start(init)
         if start_from["meta"].get("method") not in (None, name) and cfg is None:
             cfg = mod.Config()  # another method's model: only its matching tensors are used
     if cfg is None:
@@ -481,7 +489,7 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
         if not params:
             raise ArgumentError(f"{name}: nothing to train (no parameters require gradients)")
         if start_from is not None:
-            _load_matching(model, start_from["state"], init)
+            _load_matching(model, _translate(mod, name, model, start_from), init)
         opt = torch.optim.Adam(params, lr=lr)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor(schedule, steps, warmup))
         scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
@@ -589,8 +597,12 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
                    disable=not (progress and main_proc), leave=False)
         model.train()
         done, step_rng = start, None
+        seconds = 0.0  # training time of this run, without the callback's
         try:
             for step in bar:
+                if minutes is not None and done > start and seconds >= 60 * minutes:
+                    break  # the time budget is spent: finish as if the steps were done
+                t_step = time.perf_counter()
                 if out is not None:
                     step_rng = _rng_state(data)  # an interrupted step is redone from here
                 batch = {k: v.to(dev) for k, v in next(data).items()}
@@ -607,6 +619,9 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
                     evaluate(done)
                 if out is not None and done % every == 0 and done < steps:
                     save_checkpoint(done)
+                seconds += time.perf_counter() - t_step
+                if callback is not None:
+                    callback(done, model, seconds)
         except (KeyboardInterrupt, _Stop):
             if out is not None and done > start:
                 save_checkpoint(done, step_rng if done == step else None)
@@ -624,6 +639,9 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
         if out is not None:
             if done > start or ckpt is None:
                 save_checkpoint(done)
+            if done < steps and main_proc and progress:
+                print(f"{name}: the {minutes:g}-minute budget ended training at step {done} of {steps}",
+                      file=sys.stderr)
             if export and main_proc:
                 result.export, result.sha256 = write_export(done)
         if world > 1:
@@ -651,6 +669,26 @@ def lr_factor(schedule: str, steps: int, warmup: float = 0.0):
         t = min(1.0, (step - n_warm) / max(1, steps - n_warm - 1))
         return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t))
     return factor
+
+
+def load_start(init) -> dict:
+    """The inference checkpoint a run starts from: an exported file, or a shipped model's name
+    ``"method/name"`` from the registry (hash-checked)."""
+    w = _weights()
+    if isinstance(init, str) and not Path(init).exists() and "/" in init and not init.endswith(".pth"):
+        method, _, style = init.partition("/")
+        return w.pretrained_checkpoint(method, style)
+    return w.load_inference(init)
+
+
+def _translate(mod, name: str, model: nn.Module, start: dict) -> dict:
+    """``start``'s weights in ``model``'s parameter names: another method's network goes through
+    ``mod.state_from(model, meta, state)`` where the method defines one (e.g. conditional IN from
+    a Johnson network); otherwise the tensors are matched by name as they are."""
+    source = start["meta"].get("method")
+    if source not in (None, name) and hasattr(mod, "state_from"):
+        return mod.state_from(model, start["meta"], start["state"])
+    return start["state"]
 
 
 def _load_matching(model: nn.Module, state: dict, source) -> None:
@@ -697,7 +735,8 @@ def parser() -> argparse.ArgumentParser:
                                 description="Train a method's network; checkpoints, history and the exported "
                                             "model go to --out. Multi-GPU: torchrun --nproc_per_node N -m stylelab train ...")
     p.add_argument("method", help="method name (johnson, adain, cin, adjustable, metastyle, din, kernels)")
-    p.add_argument("--content-dir", required=True, help="folder of content photos (random resized crops)")
+    p.add_argument("--content-dir", default=None,
+                   help="folder of content photos (random resized crops; default: the bundled photos)")
     p.add_argument("--style", required=True, help="a style image file, a folder of them, or a bundled name")
     p.add_argument("--size", type=int, default=256, help="crop size in pixels (default 256)")
     p.add_argument("--steps", type=int, default=1000, help="total optimisation steps (default 1000)")
@@ -706,7 +745,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (method default)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.pt")
-    p.add_argument("--init", default=None, help="start from this exported model (<method>.pth) with a fresh optimiser")
+    p.add_argument("--init", "--from", dest="init", default=None,
+                   help="start from this exported model (<method>.pth) or a shipped one (e.g. johnson/starry_night, "
+                        "cin/default) with a fresh optimiser")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="wall-clock budget: stop after this many minutes (or at --steps), then export")
     p.add_argument("--schedule", choices=SCHEDULES, default="constant", help="learning-rate schedule (default constant)")
     p.add_argument("--warmup", type=float, default=0.0, help="fraction of the steps for a linear lr warm-up")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -726,9 +769,12 @@ def main(argv=None) -> int:
     a = parser().parse_args(argv)
     from . import methods
     methods.get(a.method)  # a clear error for a wrong name before any work
-    content = Path(a.content_dir)
-    if not content.is_dir():
-        raise ImageError(f"--content-dir {content}: not a folder; pass a folder of photos")
+    if a.content_dir is None:
+        content = assets.names("content")  # the bundled photos: enough for a quick single-style run
+    else:
+        content = Path(a.content_dir)
+        if not content.is_dir():
+            raise ImageError(f"--content-dir {content}: not a folder; pass a folder of photos")
 
     def on_term(signum, frame):
         raise _Stop()
@@ -738,7 +784,9 @@ def main(argv=None) -> int:
         mod = methods.get(a.method)
         base = mod.Config()
         if a.init and not a.resume:
-            base = _make_config(mod, _weights().load_inference(a.init)["meta"].get("config", {})) or base
+            start = load_start(a.init)
+            if start["meta"].get("method") in (None, a.method):
+                base = _make_config(mod, start["meta"].get("config", {})) or base
         cfg = config_overrides(base, a.set)
     old = signal.signal(signal.SIGTERM, on_term) if _is_main_thread() else None
     t0 = time.perf_counter()
@@ -747,6 +795,7 @@ def main(argv=None) -> int:
                     seed=a.seed, clip=a.clip, device=a.device, progress=not a.quiet, out=a.out, resume=a.resume,
                     ckpt_every=a.ckpt_every, eval_content=a.eval_dir, eval_every=a.eval_every,
                     amp=False if a.no_amp else None, init=a.init, schedule=a.schedule, warmup=a.warmup, cfg=cfg,
+                    minutes=a.minutes,
                     command="python -m stylelab train " + " ".join(shlex.quote(x) for x in argv))
     except (KeyboardInterrupt, _Stop):
         return 130

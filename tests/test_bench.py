@@ -39,3 +39,51 @@ def test_time_and_memory_are_measured():
 
 def test_parameters():
     assert bench.parameters(torch.nn.Linear(3, 4)) == 16 and bench.parameters(None) == 0
+
+
+def test_validate_judges_a_single_style_network_against_its_own_painting(tmp_path, capsys):
+    from stylelab import images, weights
+    from stylelab.bench import validate
+    from stylelab.methods import johnson
+    photos = tmp_path / "photos"
+    for name in ("chelsea", "coffee"):
+        images.save(assets.load(name, size=64), photos / f"{name}.png")
+    torch.manual_seed(0)
+    net = johnson.build(johnson.Config(channels=(8, 16, 32), n_residual=1))
+    weights.save_inference(net.state_dict(), tmp_path / "j.pth", {"method": "johnson",
+                                                                   "config": vars(net.config)})
+    grid = tmp_path / "grid.png"
+    assert validate.main(["johnson", "--model", str(tmp_path / "j.pth"), "--style", "great_wave",
+                          "--content-dir", str(photos), "--sizes", "64", "--grid", str(grid)]) == 0
+    out = capsys.readouterr().out
+    assert "2 held-out pairs" in out and "johnson (j.pth)" in out
+    assert images.load(grid).shape[-1] > 3 * 64          # content, painting, output per pair
+    from stylelab import ArgumentError
+    with pytest.raises(ArgumentError, match="one --style NAME"):
+        validate.main(["johnson", "--model", str(tmp_path / "j.pth"), "--content-dir", str(photos)])
+    with pytest.raises(ArgumentError, match="--style-dir"):
+        validate.main(["adain", "--content-dir", str(photos)])
+
+
+def test_newstyle_race_judges_each_start_at_its_marks_and_norm_only_keeps_the_convolutions(tmp_path):
+    from stylelab import weights
+    from stylelab.bench import newstyle
+    from stylelab.methods import cin
+    torch.manual_seed(0)
+    multi = cin.build(cin.Config(n_styles=2))
+    weights.save_inference(multi.state_dict(), tmp_path / "cin.pth", {"method": "cin", "config": vars(multi.cfg)})
+    start = str(tmp_path / "cin.pth") + newstyle.NORM_ONLY
+    res = newstyle.race("great_wave", ["scratch", start], minutes=0.02, marks=(0.01, 0.02), size=64,
+                        eval_size=64, eval_content=["chelsea"], batch_size=1, progress=False)
+    for r in res.values():
+        assert list(r["marks"]) == [0.01, 0.02] and r["steps"] >= 1
+        assert r["marks"][0.01]["step"] <= r["marks"][0.02]["step"] <= r["steps"]
+        assert r["marks"][0.02]["pictures"][0].shape[-1] == 64 and 0 <= r["marks"][0.02]["ssim"] <= 1
+        seconds = [t for t, _ in r["curve"]]
+        assert len(seconds) == r["steps"] and seconds == sorted(seconds)
+    # only the norms trained: every convolution is still the conditional-IN network's
+    net, shipped = res[start]["model"], weights.load_inference(tmp_path / "cin.pth")["state"]
+    assert torch.equal(net.encoder[0][1].weight, shipped["net.encoder.0.1.weight"])
+    assert not torch.equal(net.encoder[0][2].weight, shipped["net.encoder.0.2.gamma.0"])
+    with pytest.raises(Exception, match="scratch:norm"):
+        newstyle.learn_style("great_wave", "scratch" + newstyle.NORM_ONLY, minutes=0.01)

@@ -100,7 +100,7 @@ def test_stylize_and_pretrained(content):
     yc = johnson.stylize(content, model=net, preserve_color=True)
     iq = lambda t: stats.rgb_to_yiq(t)[:, 1:]
     assert (iq(yc) - iq(content)).abs().mean() < 0.5 * (iq(y) - iq(content)).abs().mean()
-    with pytest.raises(CheckpointError, match="johnson"):
-        johnson.pretrained()
+    with pytest.raises(CheckpointError, match="no pretrained johnson/no_such_style checkpoint"):
+        johnson.pretrained("no_such_style")
     with pytest.raises(ArgumentError):
         johnson.stylize(content, torch.rand(1, 3, 32, 32))

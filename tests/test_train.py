@@ -245,7 +245,7 @@ def test_every_method_without_a_shipped_model_says_so_in_one_line():
     from stylelab import methods
     shipped = {k.split("/")[0] for k in weights.registry()}
     for name in sorted({"johnson", "adain", "cin", "adjustable", "metastyle", "din", "kernels"} - shipped):
-        with pytest.raises(CheckpointError, match=f"no pretrained {name}/default checkpoint") as e:
+        with pytest.raises(CheckpointError, match=f"no pretrained {name}/[a-z_]+ checkpoint") as e:
             methods.get(name).pretrained()
         assert "\n" not in str(e.value)
 
@@ -357,3 +357,49 @@ def test_config_overrides_parse_each_field_type():
         train.config_overrides(adain.Config(), ["no_such=1"])
     with pytest.raises(ArgumentError, match="not a valid float"):
         train.config_overrides(adain.Config(), ["style_weight=lots"])
+
+
+def test_a_time_budget_stops_early_and_still_exports(folder, tmp_path, monkeypatch):
+    clock = iter(range(0, 10_000, 10))  # every perf_counter call: 10 s later
+    monkeypatch.setattr(train.time, "perf_counter", lambda: float(next(clock)))
+    seen = []
+    res = run(folder, tmp_path / "a", steps=50, minutes=1.0, callback=lambda s, m, t: seen.append((s, t)))
+    assert 1 <= len(res.history) < 50          # stopped by the clock, after at least one step
+    assert seen[-1][1] >= 60 and seen[-2][1] < 60 and [s for s, _ in seen] == list(range(1, len(seen) + 1))
+    meta = torch.load(res.export, weights_only=True)["meta"]
+    assert meta["steps"] == len(res.history) == len(seen)
+    with pytest.raises(ArgumentError, match="minutes=0"):
+        run(folder, tmp_path / "b", steps=2, minutes=0)
+
+
+def test_init_by_shipped_name_reads_the_registry(folder, tmp_path, monkeypatch):
+    first = run(folder, tmp_path / "a", steps=2)
+    shelf = tmp_path / "shelf"
+    monkeypatch.setattr(weights, "CHECKPOINT_DIR", shelf)
+    monkeypatch.setattr(weights, "REGISTRY", shelf / "registry.json")
+    monkeypatch.setattr(train, "model_from_checkpoint", lambda *a, **k: None)  # the toy is no registered method
+    weights.register(TOY, first.export, name="mine", directory=shelf)
+    start = train.load_start("toy/mine")
+    assert torch.equal(start["state"]["0.weight"], weights.load_inference(first.export)["state"]["0.weight"])
+    with pytest.raises(CheckpointError, match="no pretrained toy/other"):
+        train.load_start("toy/other")
+
+
+def test_johnson_and_cin_translate_each_others_weights():
+    from stylelab.methods import cin, johnson
+    torch.manual_seed(0)
+    single = johnson.build()
+    multi = cin.build(cin.Config(n_styles=3))
+    state = cin.state_from(multi, {"method": "johnson"}, single.state_dict())
+    assert set(state) == set(multi.state_dict())          # every tensor of the CIN net is given
+    multi.load_state_dict(state)
+    x = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():   # every style of the translated network is the Johnson network
+        assert torch.allclose(multi(x, torch.tensor([0.0, 1.0, 0.0])), single(x), atol=1e-5)
+        for norm in multi.norms():   # give the styles different parameters, then go back
+            for g in norm.gamma:
+                g.mul_(torch.rand_like(g) + 0.5)
+    back = johnson.build()
+    back.load_state_dict(johnson.state_from(back, {"method": "cin"}, multi.state_dict()))
+    with torch.no_grad():   # the mean style: the CIN net with equal weights on every style
+        assert torch.allclose(back(x), multi(x, torch.full((3,), 1 / 3)), atol=1e-5)

@@ -40,6 +40,8 @@ class Entry:
     timing_run: Callable | None = None     # (content, style) -> image, for speed/FLOPs (any weights)
     cached_run: Callable | None = None     # (content, style_cache) -> image
     encode_style: Callable | None = None   # style -> cache
+    #: single-style networks: (content, style name) -> image, or None where it was not trained on it
+    run_named: Callable | None = None
     timing_model: object = None
     extra: dict = field(default_factory=dict)
 
@@ -68,6 +70,8 @@ def _trained_entry(name: str, mod, device, metastyle_steps: int, metastyle_size:
     if name in SINGLE_STYLE:
         make = lambda m: (lambda c, s: mod.stylize(c, model=m))
         e.note = e.note or "single-style network: runs its own trained style"
+        if e.model is not None:
+            e.run_named = _named_runner(name, mod, e.model, device)
     elif name == "metastyle":  # uncached = adapt K steps to the style, then one forward pass
         adapt = _with_grad(lambda s, m: mod.adapt(s, steps=metastyle_steps, model=m, size=metastyle_size,
                                                   progress=False))
@@ -87,6 +91,24 @@ def _trained_entry(name: str, mod, device, metastyle_steps: int, metastyle_size:
         e.run = make(e.model)
     e.timing_run = make(e.timing_model)
     return e
+
+
+def _named_runner(name: str, mod, model, device) -> Callable:
+    """(content, style name) -> the picture of the shipped network trained on that style, or None.
+    johnson: one network per shipped style; cin: its styles by name; adjustable: its one style."""
+    nets = {}
+
+    def run(c, style_name):
+        if name == "johnson":
+            if style_name not in mod.shipped_styles():
+                return None
+            if style_name not in nets:
+                nets[style_name] = mod.pretrained(style_name).to(device).eval()
+            return mod.stylize(c, model=nets[style_name])
+        if name == "cin":
+            return mod.stylize(c, style_name, model=model) if style_name in model.style_names else None
+        return mod.stylize(c, model=model) if style_name == model.cfg.style_name else None
+    return run
 
 
 def entries(names, device, gatys_steps: int, metastyle_steps: int = 20, metastyle_size: int = 256) -> list[Entry]:
@@ -137,8 +159,10 @@ def fresh_peak_memory_mb(name: str, size: int, gatys_steps: int, metastyle_steps
 
 
 def measure(e: Entry, pairs, sizes, runs: int, device, flop_sizes=(256, 512), memory: bool = True,
-            gatys_steps: int = 50, metastyle_steps: int = 20) -> dict:
-    """All figures of one entry as a flat dict (see the module docstring)."""
+            gatys_steps: int = 50, metastyle_steps: int = 20, style_names=None) -> dict:
+    """All figures of one entry as a flat dict (see the module docstring). ``style_names``: the
+    bundled name of each pair's style, so that a single-style network is judged on the pairs whose
+    style it was trained on (``quality_pairs`` says on how many)."""
     row = {"method": e.name, "status": e.status, "note": e.note.split(";")[0]}
     if e.status == "missing":
         return row
@@ -158,23 +182,35 @@ def measure(e: Entry, pairs, sizes, runs: int, device, flop_sizes=(256, 512), me
     if memory:
         big = max(sizes)
         row[f"peak_mb_{big}"] = fresh_peak_memory_mb(e.name, big, gatys_steps, metastyle_steps, device)
-    if e.run is not None and e.name not in SINGLE_STYLE:
-        q = [quality(e.run(c.to(device), s.to(device)), c.to(device), s.to(device))
-             for c, s in (_size_pair(c, s, min(sizes)) for c, s in pairs)]
+    q = []
+    for i, (c, s) in enumerate(pairs):
+        c, s = (t.to(device) for t in _size_pair(c, s, min(sizes)))
+        if e.run is not None and e.name not in SINGLE_STYLE:
+            q.append(quality(e.run(c, s), c, s))
+        elif e.run_named is not None and style_names is not None:
+            out = e.run_named(c, style_names[i])
+            if out is not None:
+                q.append(quality(out, c, s))
+    if q:
         for k in q[0]:
             row[k] = statistics.mean(d[k] for d in q)
+        if e.name in SINGLE_STYLE:
+            row["quality_pairs"] = len(q)
     return row
 
 
 def run(names=None, pairs=None, sizes=(256, 512), runs: int = 5, device=None, gatys_steps: int = 50,
         metastyle_steps: int = 20, flop_sizes=(256, 512), memory: bool = True,
-        metastyle_size: int = 256) -> list[dict]:
-    """Measure ``names`` (default: every implemented method) on ``pairs`` of (content, style) tensors."""
+        metastyle_size: int = 256, style_names=None) -> list[dict]:
+    """Measure ``names`` (default: every implemented method) on ``pairs`` of (content, style) tensors
+    (default: the first two bundled pairs; ``style_names`` the bundled names of their styles)."""
     from .. import methods
     dev = config.device(device)
     names = list(names or methods.available())
-    pairs = pairs or [(assets.load(c, 512), assets.load(s, 512)) for c, s in DEFAULT_PAIRS[:2]]
-    return [measure(e, pairs, sizes, runs, dev, flop_sizes, memory, gatys_steps, metastyle_steps)
+    if pairs is None:
+        pairs = [(assets.load(c, 512), assets.load(s, 512)) for c, s in DEFAULT_PAIRS[:2]]
+        style_names = [s for _, s in DEFAULT_PAIRS[:2]]
+    return [measure(e, pairs, sizes, runs, dev, flop_sizes, memory, gatys_steps, metastyle_steps, style_names)
             for e in entries(names, dev, gatys_steps, metastyle_steps, metastyle_size)]
 
 
@@ -235,7 +271,8 @@ def main(argv=None) -> int:
             print(f"{r['method']}: no trained checkpoint ships; speed and size measured on an untrained network, "
                   "no quality figures")
         elif r["method"] in SINGLE_STYLE and r["status"] == "checkpoint":
-            print(f"{r['method']}: a single-style network runs its own style; no quality figures against the pairs")
+            print(f"{r['method']}: a single-style network; quality figures over the {r.get('quality_pairs', 0)} "
+                  "pair(s) whose style it was trained on")
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=2))
     return 0

@@ -296,6 +296,21 @@ def add_style(model: CINNet, style_image, steps: int = 200, *, content=None, siz
 
 # ---------------------------------------------------------------- checkpoints
 
+def state_from(model: CINNet, meta: dict, state: dict) -> dict:
+    """A single-style network's weights (Johnson's, MetaStyle's) as a start for ``model``
+    (``train cin --from johnson/starry_night``): its convolutions are shared as they are, and
+    every style's (gamma, beta) starts at that network's IN scale and shift."""
+    own, out = model.state_dict(), {}
+    for key, value in state.items():
+        layer, _, kind = key.rpartition(".")
+        if value.dim() == 1 and f"net.{layer}.gamma.0" in own:
+            which = "gamma" if kind == "weight" else "beta"
+            out.update({f"net.{layer}.{which}.{i}": value.clone() for i in range(model.n_styles)})
+        else:
+            out[f"net.{key}"] = value
+    return out
+
+
 def export(model: CINNet, path) -> str:
     """Write a small fp16 inference checkpoint; returns its SHA-256."""
     from .. import weights

@@ -166,11 +166,40 @@ def loss(model: TransformNet, batch: dict) -> dict[str, torch.Tensor]:
     return perceptual_loss(output, batch["content"], batch["style"], _config_of(model))
 
 
+def state_from(model: TransformNet, meta: dict, state: dict) -> dict:
+    """Another method's weights as a start for a Johnson network (``train --from``): a
+    conditional-IN network gives its shared convolutions and, for each IN layer, the mean of its
+    styles' (gamma, beta) (the "average style"); MetaStyle's network already has these names."""
+    if meta.get("method") != "cin":
+        return state
+    out = {}
+    for key, value in state.items():
+        key = key.removeprefix("net.")
+        stem, _, index = key.rpartition(".")
+        layer, _, kind = stem.rpartition(".")
+        if kind in ("gamma", "beta") and index.isdigit():
+            name = f"{layer}.{'weight' if kind == 'gamma' else 'bias'}"
+            out.setdefault(name, []).append(value)
+        else:
+            out[key] = value
+    return {k: torch.stack(v).mean(0) if isinstance(v, list) else v for k, v in out.items()}
+
+
+#: The style ``pretrained()`` and ``stylize()`` use when none is named.
+DEFAULT_STYLE = "starry_night"
+
+
+def shipped_styles() -> list[str]:
+    """The styles a Johnson network ships for (``pretrained(style)``)."""
+    from .. import weights
+    return sorted(k.split("/", 1)[1] for k in weights.registry() if k.startswith("johnson/"))
+
+
 def pretrained(style: str = "default") -> TransformNet:
-    """The shipped network trained on ``style`` (offline, hash-checked), or a CheckpointError
-    saying how to train one (none ships in this version)."""
+    """The shipped network trained on ``style`` (``"default"``: ``DEFAULT_STYLE``), offline and
+    hash-checked, or a CheckpointError that names the shipped styles and says how to train one."""
     from .. import train
-    return train.pretrained("johnson", style)
+    return train.pretrained("johnson", DEFAULT_STYLE if style == "default" else style)
 
 
 @torch.no_grad()
