@@ -43,6 +43,22 @@ def test_a_shipped_arbitrary_method_gets_quality_figures_and_a_cached_time(tiny_
         assert r["ms_48_cached"] > 0
 
 
+def test_a_shipped_single_style_network_is_judged_only_on_its_own_style():
+    if "johnson/starry_night" not in weights.registry():
+        pytest.skip("no Johnson network ships")
+    pairs = [(assets.load("chelsea", 64), assets.load("starry_night", 64)),
+             (assets.load("coffee", 64), assets.load("the_scream", 64))]
+    kw = dict(sizes=(48,), runs=1, flop_sizes=(48,), memory=False)
+    r = arena.run(["johnson"], pairs, style_names=["starry_night", "the_scream"], **kw)[0]
+    assert r["status"] == "checkpoint" and r["quality_pairs"] == 1
+    assert 0 < r["content_loss"] < 1 and 0 < r["ssim"] < 1
+    mine = arena.quality(arena.entries(["johnson"], torch.device("cpu"), 1)[0].run_named(*[
+        arena._size_pair(*pairs[0], 48)[0], "starry_night"]), *arena._size_pair(*pairs[0], 48))
+    assert r["style_gram"] == pytest.approx(mine["style_gram"], rel=1e-4)   # the starry pair alone
+    unnamed = arena.run(["johnson"], pairs, **kw)[0]
+    assert "style_gram" not in unnamed   # without the styles' names it cannot know its pairs
+
+
 def test_unknown_method_is_reported_not_crashed(tiny_pairs):
     rows = arena.run(["gatys", "nope"], tiny_pairs, sizes=(48,), runs=1, gatys_steps=1, flop_sizes=(48,), memory=False)
     assert rows[1]["status"] == "missing" and "unknown method" in rows[1]["note"]
