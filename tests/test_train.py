@@ -403,3 +403,17 @@ def test_johnson_and_cin_translate_each_others_weights():
     back.load_state_dict(johnson.state_from(back, {"method": "cin"}, multi.state_dict()))
     with torch.no_grad():   # the mean style: the CIN net with equal weights on every style
         assert torch.allclose(back(x), multi(x, torch.full((3,), 1 / 3)), atol=1e-5)
+
+
+def test_cli_learns_a_new_style_from_a_shipped_start_within_minutes(tmp_path):
+    if "johnson/starry_night" not in weights.registry():
+        pytest.skip("no Johnson network ships")
+    out = tmp_path / "mine"
+    assert train.main(["johnson", "--style", "great_wave", "--from", "johnson/starry_night", "--minutes", "0.002",
+                       "--steps", "500", "--size", "48", "--batch-size", "1", "--out", str(out), "--quiet"]) == 0
+    meta = torch.load(out / "johnson.pth", weights_only=True)["meta"]
+    assert 1 <= meta["steps"] < 500                     # the clock stopped it, not the steps
+    shipped = weights.registry()["johnson/starry_night"]
+    assert meta["commands"][:-1] == shipped["commands"] and "--minutes 0.002" in meta["commands"][-1]
+    start_cfg = train.load_start("johnson/starry_night")["meta"]["config"]
+    assert meta["config"] == start_cfg                  # the start's config came with its weights
