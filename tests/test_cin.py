@@ -90,7 +90,7 @@ def test_training_lowers_the_loss_and_adding_a_style_leaves_the_others_untouched
     assert all(p.requires_grad for p in model.parameters())
 
 
-def test_export_round_trip_and_no_pretrained_yet(tmp_path):
+def test_export_round_trip_and_the_shipped_network(tmp_path):
     model = cin.build(small_cfg()).eval()
     randomize_styles(model)
     cin.export(model, tmp_path / "c.pt")
@@ -99,5 +99,8 @@ def test_export_round_trip_and_no_pretrained_yet(tmp_path):
     assert back.style_names == ["s0", "s1"]
     x = torch.rand(1, 3, 32, 32)
     assert torch.allclose(cin.stylize(x, 1, model=back), cin.stylize(x, 1, model=model), atol=2e-2)
-    with pytest.raises(CheckpointError):
-        cin.pretrained()
+    with pytest.raises(CheckpointError, match="no pretrained cin/nope checkpoint"):
+        cin.pretrained("nope")            # a name that does not ship says what does and how to train one
+    from stylelab import assets
+    shipped = cin.pretrained()            # the ten bundled styles, by name
+    assert shipped.style_names == assets.names("style")
