@@ -71,7 +71,7 @@ def _trained_entry(name: str, mod, device, metastyle_steps: int, metastyle_size:
         make = lambda m: (lambda c, s: mod.stylize(c, model=m))
         e.note = e.note or "single-style network: runs its own trained style"
         if e.model is not None:
-            e.run_named = _named_runner(name, mod, e.model, device)
+            e.run_named = named_runner(name, mod, e.model, device)
     elif name == "metastyle":  # uncached = adapt K steps to the style, then one forward pass
         adapt = _with_grad(lambda s, m: mod.adapt(s, steps=metastyle_steps, model=m, size=metastyle_size,
                                                   progress=False))
@@ -93,22 +93,31 @@ def _trained_entry(name: str, mod, device, metastyle_steps: int, metastyle_size:
     return e
 
 
-def _named_runner(name: str, mod, model, device) -> Callable:
-    """(content, style name) -> the picture of the shipped network trained on that style, or None.
-    johnson: one network per shipped style; cin: its styles by name; adjustable: its one style."""
-    nets = {}
+def named_runner(name: str, mod, model, device="cpu", nets: dict | None = None) -> Callable:
+    """(content, style name) -> the picture of a single-style network trained on that style, or
+    None. johnson: one network per style, ``nets`` ({style: network}) first, then the shipped ones
+    (loaded once); cin: ``model``'s styles by name; adjustable: ``model``'s one style."""
+    nets = dict(nets or {})
 
     def run(c, style_name):
         if name == "johnson":
-            if style_name not in mod.shipped_styles():
-                return None
             if style_name not in nets:
+                if style_name not in mod.shipped_styles():
+                    return None
                 nets[style_name] = mod.pretrained(style_name).to(device).eval()
             return mod.stylize(c, model=nets[style_name])
         if name == "cin":
             return mod.stylize(c, style_name, model=model) if style_name in model.style_names else None
         return mod.stylize(c, model=model) if style_name == model.cfg.style_name else None
     return run
+
+
+def trained_styles(name: str, mod, model) -> list[str]:
+    """The styles a single-style method can paint: johnson's shipped networks, the styles of a
+    cin ``model``, the one style of an adjustable ``model``."""
+    if name == "johnson":
+        return mod.shipped_styles()
+    return list(model.style_names) if name == "cin" else [model.cfg.style_name]
 
 
 def entries(names, device, gatys_steps: int, metastyle_steps: int = 20, metastyle_size: int = 256) -> list[Entry]:

@@ -25,9 +25,9 @@ from ..encoders import vgg19
 from ..errors import ArgumentError
 from ..methods import get as get_method
 from . import quality
+from .arena import SINGLE_STYLE, named_runner, trained_styles
 
 FIGURES = ("content_loss", "style_gram", "style_meanstd", "ssim")
-SINGLE_STYLE = ("johnson", "cin", "adjustable")
 
 
 def pairs(content_dir, style_dir, limit: int | None = None) -> list[tuple[Path, Path]]:
@@ -124,29 +124,24 @@ def single_style_rows(mod, method: str, label: str, model_file, names, untrained
     """Rows for a network that runs its own trained styles, and the style names to pair with.
 
     johnson: one shipped network per style (``--model FILE`` with one ``--style``); cin: one
-    network, a style by name; adjustable: its one style."""
+    network, a style by name; adjustable: its one style. A style it cannot paint is an error."""
     if method == "johnson":
-        names = names or ([] if model_file else mod.shipped_styles())
         if model_file and (not names or len(names) != 1):
             raise ArgumentError("--model FILE holds one Johnson network: name its style with one --style NAME")
-        nets = {n: train.load_model(mod, model_file) if model_file else mod.pretrained(n) for n in names}
-        rows = {label: lambda c, s, ref: mod.stylize(c, model=nets[ref])}
-        proto = next(iter(nets.values()))
-        if untrained:
-            rnd = mod.build(getattr(proto, "config", None)).eval()
-            rows[f"{method} (untrained)"] = lambda c, s, ref: mod.stylize(c, model=rnd)
-        return rows, list(names)
-    model = train.load_model(mod, model_file) if model_file else mod.pretrained()
-    if method == "cin":
-        names = names or list(model.style_names)
-        rows = {label: lambda c, s, ref: mod.stylize(c, ref, model=model)}
-        if untrained:
-            rnd = mod.build(model.cfg).eval()
-            rows[f"{method} (untrained)"] = lambda c, s, ref: mod.stylize(c, ref, model=rnd)
-        return rows, names
-    names = names or [model.cfg.style_name]
-    rows = {label: lambda c, s, ref: mod.stylize(c, model=model)}
+        model, names = None, list(names or mod.shipped_styles())
+        nets = {names[0]: train.load_model(mod, model_file)} if model_file else {n: mod.pretrained(n) for n in names}
+        cfg = next(iter(nets.values())).config
+    else:
+        model, nets = train.load_model(mod, model_file) if model_file else mod.pretrained(), None
+        known = trained_styles(method, mod, model)
+        names = list(names or known)
+        if set(names) - set(known):
+            raise ArgumentError(f"{method} has no style {sorted(set(names) - set(known))}; it paints {known}")
+        cfg = model.cfg
+    run = named_runner(method, mod, model, nets=nets)
+    rows = {label: lambda c, s, ref: run(c, ref)}
     if untrained:
-        rnd = mod.build(model.cfg).eval()
-        rows[f"{method} (untrained)"] = lambda c, s, ref: mod.stylize(c, model=rnd)
+        rnd = mod.build(cfg).eval()
+        run_rnd = named_runner(method, mod, rnd, nets=dict.fromkeys(names, rnd))
+        rows[f"{method} (untrained)"] = lambda c, s, ref: run_rnd(c, ref)
     return rows, names
