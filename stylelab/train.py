@@ -450,7 +450,7 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
     if init is not None and ckpt is None:
         start_from = load_start(init)
         if start_from["meta"].get("method") not in (None, name) and cfg is None:
-            cfg = mod.Config()  # another method's model: only its matching tensors are used
+            cfg = start_config(mod, start_from["meta"])  # another method's model: see _translate
     if cfg is None:
         if ckpt is not None and ckpt.get("config"):
             cfg = _make_config(mod, ckpt["config"])
@@ -677,8 +677,16 @@ def load_start(init) -> dict:
     w = _weights()
     if isinstance(init, str) and not Path(init).exists() and "/" in init and not init.endswith(".pth"):
         method, _, style = init.partition("/")
-        return w.pretrained_checkpoint(method, style)
+        got = w.pretrained_checkpoint(method, style)
+        return {**got, "meta": {**got["meta"], "shipped_as": init}}
     return w.load_inference(init)
+
+
+def start_config(mod, meta: dict):
+    """The Config of a network started from another method's export: ``mod.config_from(meta)``
+    where the method defines one (e.g. the adjustable network takes a Johnson network's size),
+    otherwise the method's defaults."""
+    return mod.config_from(meta) if hasattr(mod, "config_from") else mod.Config()
 
 
 def _translate(mod, name: str, model: nn.Module, start: dict) -> dict:
@@ -787,6 +795,8 @@ def main(argv=None) -> int:
             start = load_start(a.init)
             if start["meta"].get("method") in (None, a.method):
                 base = _make_config(mod, start["meta"].get("config", {})) or base
+            else:
+                base = start_config(mod, start["meta"])
         cfg = config_overrides(base, a.set)
     old = signal.signal(signal.SIGTERM, on_term) if _is_main_thread() else None
     t0 = time.perf_counter()

@@ -436,7 +436,7 @@ def metastyle_panel(model, content, styles, steps=(0, 100), cfg=None, width: int
                           continuous_update=False)
     out = image_widget(width=width)
     from .assets import resolve
-    content = resolve(content, (cfg or metastyle.Config()).size)
+    content = resolve(content, (cfg or metastyle.config_of(model)).size)
     quiet = [False]
 
     def update(style=None, steps=None):

@@ -93,3 +93,28 @@ def test_retrain_fixed_uses_johnsons_network_and_no_pretrained_yet(content, styl
         A.pretrained()
     with pytest.raises(ArgumentError):
         A.stylize(torch.rand(1, 3, 32, 32), "the_scream", model=A.build(small_cfg(style_name="starry_night")))
+
+
+def test_alpha_pairs_train_each_photo_at_alpha_and_one_minus_alpha(content, style):
+    torch.manual_seed(0)
+    model = A.build(small_cfg()).train()
+    seen = {}
+    forward = model.forward
+
+    def spy(x, alpha):
+        seen["x"], seen["alpha"] = x, alpha
+        return forward(x, alpha)
+
+    model.forward = spy
+    c = torch.cat([images.center_crop(content, 32), images.center_crop(style, 32)])  # two different rows
+    batch = {"content": c, "style": images.center_crop(style, 32).expand(2, -1, -1, -1),
+             "style_index": torch.zeros(2, dtype=torch.long)}
+    A.loss(model, batch)
+    x, a = seen["x"], seen["alpha"]
+    assert torch.equal(x[0], x[1]) and torch.equal(x[0], c[0])      # the first photo, twice
+    assert torch.equal(a[:, 0], torch.ones(2))                      # alpha_c stays 1
+    assert torch.allclose(a[0, 1:] + a[1, 1:], torch.ones(3))       # alpha_s and 1 - alpha_s
+    unpaired = A.build(small_cfg(alpha_pairs=False)).train()
+    unpaired.forward = lambda x, alpha: seen.update(x=x) or A.AdjustableNet.forward(unpaired, x, alpha)
+    A.loss(unpaired, batch)
+    assert torch.equal(seen["x"], c)                                # both photos, each once

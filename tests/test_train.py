@@ -417,3 +417,34 @@ def test_cli_learns_a_new_style_from_a_shipped_start_within_minutes(tmp_path):
     assert meta["commands"][:-1] == shipped["commands"] and "--minutes 0.002" in meta["commands"][-1]
     start_cfg = train.load_start("johnson/starry_night")["meta"]["config"]
     assert meta["config"] == start_cfg                  # the start's config came with its weights
+
+
+def test_adjustable_starts_from_a_johnson_network_of_its_size():
+    from stylelab.methods import adjustable, johnson
+    torch.manual_seed(0)
+    single = johnson.build(johnson.Config(channels=(8, 16, 32), n_residual=2))
+    meta = {"method": "johnson", "config": {"channels": (8, 16, 32), "n_residual": 2},
+            "shipped_as": "johnson/starry_night"}
+    cfg = train.start_config(adjustable, meta)
+    assert (cfg.channels, cfg.n_residual, cfg.style_name) == ((8, 16, 32), 2, "starry_night")
+    net = adjustable.build(cfg)
+    state = adjustable.state_from(net, meta, single.state_dict())
+    train._load_matching(net, state, "johnson")
+    with torch.no_grad():
+        net.lam[2].weight.zero_()  # without Lambda's alpha-dependent parts every alpha is the Johnson network
+        x = torch.rand(1, 3, 32, 32)
+        for a in (0.0, 0.7):
+            assert torch.allclose(net(x, adjustable.make_alpha(net, a)), single(x), atol=1e-5)
+    small = adjustable.build(adjustable.Config(channels=(4, 8, 16), n_residual=1))
+    with pytest.raises(CheckpointError, match="same size"):
+        adjustable.state_from(small, meta, {"encoder.0.1.weight": torch.zeros(1)})
+
+
+def test_metastyle_settings_travel_with_the_network():
+    from stylelab.methods import metastyle as ms
+    cfg = ms.Config(channels=(4, 8, 16), n_residual=1, inner_lr=0.005)
+    net = ms.build(cfg)
+    assert ms.config_of(net).inner_lr == 0.005                      # what train_step and adapt read
+    assert ms.config_of(torch.nn.Conv2d(1, 1, 1)) == ms.Config()    # a bare network: the defaults
+    overridden = train.config_overrides(ms.Config(), ["inner_lr=0.005", "tasks=2"])
+    assert ms.config_of(ms.build(overridden)).tasks == 2            # --set reaches the meta step

@@ -24,12 +24,12 @@ def main(argv=None) -> int:
 
     cfg = adjustable.Config(channels=(32, 64, 128), n_residual=5) if args.johnson_size else adjustable.Config()
     model = adjustable.build(cfg).to(args.device).eval()
-    lam = parameters(model.lam)
+    lam = parameters(model.lam) + parameters(model.lam_linear)
     print(f"adjustable network {tuple(cfg.channels)}, {cfg.n_residual} residual blocks "
           f"(device {args.device}, {torch.get_num_threads()} threads)")
     print(f"  parameters, total:                 {parameters(model):>10,}")
     print(f"  transformation network T:          {parameters(model.net):>10,}")
-    print(f"  Lambda MLP (alpha -> gamma, beta): {lam:>10,}  ({sum(model.sizes)} IN channels x 2 outputs)")
+    print(f"  Lambda (alpha -> gamma, beta)     : {lam:>10,}  ({sum(model.sizes)} IN channels x 2 outputs)")
     print(f"  a CIN style slot of the same net:  {2 * sum(model.sizes):>10,}  (for comparison)")
     a = adjustable.make_alpha(model, [0.3, 0.6, 0.9]).to(args.device)
     t = time_ms(lambda: model.conditioning(a), runs=args.runs * 4, device=args.device)

@@ -19,7 +19,7 @@ Choices where the description is silent (our choices):
 - one style per network (the paper's model also takes the style image through a style
   prediction network; we condition on alpha only, so the network learns one style);
 - Lambda: Linear(n_alpha, 128) - ReLU - Linear(128, 2 x channels of all IN layers), started at
-  gamma = 1, beta = 0;
+  gamma = 1, beta = 0, plus a linear path A (alpha - 1/2) started at zero (see ``conditioning``);
 - alpha_s is drawn independently for every row of a batch (more contrast per step);
 - alpha_c is fixed to 1 in training, as the paper does with its single content layer
   (``Config.sample_alpha_c`` samples it too);
@@ -40,7 +40,7 @@ import torch
 import torch.nn as nn
 
 from .. import assets, encoders, losses, stats
-from ..errors import ArgumentError
+from ..errors import ArgumentError, CheckpointError
 from .cin import run_padded
 from .johnson import TransformNet
 
@@ -57,6 +57,18 @@ class Config:
     hidden: int = 128
     #: decay of the per-layer loss EMA of Eq. 9 (our choice)
     ema_decay: float = 0.99
+    #: a constant factor on every style term (our choice; 1 = Eq. 6 as written). Eq. 9 makes each
+    #: layer's loss ~1, not its gradient: from a trained Johnson start the style terms' gradients
+    #: were 16x the content term's, rows with a low alpha_s hardly pulled, and the network ignored
+    #: alpha. A factor of 0.2 makes the two pulls comparable, so alpha_s spans photo to painting.
+    style_scale: float = 1.0
+    #: train each photo twice in a batch, at alpha_s and 1 - alpha_s (our choice): the two rows
+    #: differ only in alpha, so the batch's gradient carries how the loss's pull changes with
+    #: alpha, which is what Lambda has to learn, with far less noise from the photos
+    alpha_pairs: bool = True
+    #: gain of Lambda's linear path A (alpha - 1/2) (our choice): a learning-rate multiplier for A
+    #: under Adam, so that the sliders take effect within a CPU budget of steps
+    linear_gain: float = 10.0
     #: train with alpha_c ~ U(0,1) too (the paper fixes alpha_c = 1: one content layer)
     sample_alpha_c: bool = False
     #: bundled name of the style the network was trained on (informative; stored in checkpoints)
@@ -96,9 +108,12 @@ class AdjustableNet(nn.Module):
         self.n_alpha = len(cfg.content_layers) + len(cfg.style_layers)
         self.lam = nn.Sequential(nn.Linear(self.n_alpha, cfg.hidden), nn.ReLU(inplace=True),
                                  nn.Linear(cfg.hidden, 2 * sum(sizes)))
+        #: a linear path from the centred alpha, started at zero (our choice, see ``conditioning``)
+        self.lam_linear = nn.Linear(self.n_alpha, 2 * sum(sizes), bias=False)
         with torch.no_grad():  # start as plain IN: gamma = 1, beta = 0
             self.lam[2].weight.mul_(0.1)
             self.lam[2].bias.copy_(torch.cat([torch.ones(sum(sizes)), torch.zeros(sum(sizes))]))
+            self.lam_linear.weight.zero_()
         self.sizes = sizes
         #: Eq. 9's moving averages, one per layer (content layers first); saved with the model
         self.register_buffer("loss_ema", torch.zeros(self.n_alpha))
@@ -108,8 +123,15 @@ class AdjustableNet(nn.Module):
         return [m for m in self.modules() if isinstance(m, LambdaIN)]
 
     def conditioning(self, alpha: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Lambda(alpha): one (gamma, beta) pair of shape (B, C_l) per conditional IN layer (Eq. 8)."""
-        out = self.lam(alpha)
+        """Lambda(alpha): one (gamma, beta) pair of shape (B, C_l) per conditional IN layer (Eq. 8).
+
+        Lambda(alpha) = MLP(alpha) + g A (alpha - 1/2), g = ``cfg.linear_gain``. The linear path is
+        our addition: the MLP's hidden units are mostly the same for every alpha, so its gradient
+        mostly repeats its output
+        bias and it learned to listen to alpha very slowly (after 100 CPU steps from a trained
+        start the sliders did nothing visible); A's gradient is the correlation of alpha with the
+        loss's pull, which is exactly the part to learn."""
+        out = self.lam(alpha) + self.cfg.linear_gain * self.lam_linear(alpha - 0.5)
         gammas, betas = out.split(sum(self.sizes), dim=1)
         return list(zip(gammas.split(self.sizes, 1), betas.split(self.sizes, 1)))
 
@@ -247,7 +269,16 @@ def loss(model, batch: dict) -> dict:
     cfg = model.cfg
     c, s = batch["content"], batch["style"]
     fixed = getattr(model, "fixed_alpha", None)
-    alpha = fixed.expand(c.shape[0], -1) if fixed is not None else sample_alpha(model, c.shape[0], c.device)
+    if fixed is not None:
+        alpha = fixed.expand(c.shape[0], -1)
+    elif getattr(cfg, "alpha_pairs", False) and c.shape[0] >= 2:
+        half = c.shape[0] // 2   # rows i and half + i: the same photo at alpha_s and 1 - alpha_s
+        c, s = torch.cat([c[:half], c[:half]]), torch.cat([s[:half], s[:half]])
+        a = sample_alpha(model, half, c.device)
+        n_c = len(cfg.content_layers)
+        alpha = torch.cat([a, torch.cat([a[:, :n_c], 1 - a[:, n_c:]], 1)])
+    else:
+        alpha = sample_alpha(model, c.shape[0], c.device)
     out = model(c, alpha)
     per = layer_losses(model, out, c, s)  # (B, n_alpha)
     if model.training:
@@ -261,7 +292,9 @@ def loss(model, batch: dict) -> dict:
             model.ema_steps += 1
     if int(model.ema_steps) == 0:
         raise ArgumentError("the loss EMA is empty: train the model (model.train()) before evaluating its loss")
-    weighted = (alpha * per / model.loss_ema.clamp_min(1e-12)).mean(0)
+    scale = torch.ones(len(cfg.content_layers) + len(cfg.style_layers), device=per.device)
+    scale[len(cfg.content_layers):] = getattr(cfg, "style_scale", 1.0)
+    weighted = (scale * alpha * per / model.loss_ema.clamp_min(1e-12)).mean(0)
     names = [f"content_{l}" for l in cfg.content_layers] + [f"style_{l}" for l in cfg.style_layers]
     return dict(zip(names, weighted))
 
@@ -299,6 +332,42 @@ def style_losses(model, output: torch.Tensor, style) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------- checkpoints
+
+def config_from(meta: dict) -> Config:
+    """The Config for starting from another method's network (``train adjustable --from
+    johnson/starry_night``): its transformation network's size, and its style's name."""
+    src = meta.get("config") or {}
+    cfg = Config()
+    return Config(**{**asdict(cfg), "channels": tuple(src.get("channels", cfg.channels)),
+                     "n_residual": int(src.get("n_residual", cfg.n_residual)),
+                     "style_name": src.get("style_name") or _shipped_style(meta)})
+
+
+def _shipped_style(meta: dict) -> str:
+    """``"starry_night"`` for a start named ``"johnson/starry_night"``; "" otherwise."""
+    method, _, name = str(meta.get("shipped_as", "")).partition("/")
+    return name if method == "johnson" else ""
+
+
+def state_from(model: AdjustableNet, meta: dict, state: dict) -> dict:
+    """A trained Johnson (or MetaStyle) network as a start: its convolutions as they are, and its
+    IN scale and shift as Lambda's output bias, so that every alpha starts at that network's
+    picture and Lambda only has to learn how alpha moves away from it."""
+    out, gammas, betas = {}, [], []
+    for name, m in model.net.named_modules():
+        if isinstance(m, LambdaIN):
+            if f"{name}.weight" not in state:
+                raise CheckpointError(f"the start has no IN layer {name!r}; start the adjustable network from "
+                                      "a Johnson network of the same size (--set channels=... n_residual=...)")
+            gammas.append(state[f"{name}.weight"].float())
+            betas.append(state[f"{name}.bias"].float())
+    norm_keys = {k for k in state if k.rpartition(".")[0] in {n for n, m in model.net.named_modules()
+                                                              if isinstance(m, LambdaIN)}}
+    out.update({f"net.{k}": v for k, v in state.items() if k not in norm_keys})
+    out["lam.2.bias"] = torch.cat(gammas + betas)
+    out["lam_linear.weight"] = torch.zeros_like(model.lam_linear.weight)
+    return out
+
 
 def export(model: AdjustableNet, path) -> str:
     """Write a small fp16 inference checkpoint (with the loss EMA); returns its SHA-256."""

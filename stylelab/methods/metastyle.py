@@ -85,7 +85,16 @@ class Config:
 def build(cfg: Config | None = None) -> TransformNet:
     """The shared initialisation theta: a TransformNet with instance normalisation."""
     cfg = cfg or Config()
-    return TransformNet(norm="instance", channels=tuple(cfg.channels), n_residual=cfg.n_residual)
+    net = TransformNet(norm="instance", channels=tuple(cfg.channels), n_residual=cfg.n_residual)
+    net.config = cfg  # the trainer's meta step reads its bilevel settings from here
+    return net
+
+
+def config_of(model: nn.Module) -> Config:
+    """The Config ``model`` was built (or meta-trained) with: a shipped start carries its own
+    inner-loop step size, which ``adapt`` must take to get the start's head start."""
+    cfg = getattr(model, "config", None)
+    return cfg if isinstance(cfg, Config) else Config()
 
 
 def _check(cfg: Config) -> Config:
@@ -154,7 +163,7 @@ def perceptual_terms(output: torch.Tensor, content: torch.Tensor, grams: dict, c
 
 def loss(model: nn.Module, batch: dict, cfg: Config | None = None) -> dict:
     """Plain (single-level) perceptual loss: each content row against its own style row."""
-    cfg = cfg or Config()
+    cfg = cfg or config_of(model)
     style = batch["style"]
     with torch.no_grad():
         f = _encoder(style).encode(style, list(cfg.style_layers))
@@ -262,8 +271,9 @@ TRAIN_CONFIG: Config | None = None
 
 def train_step(model: nn.Module, batch: dict, optimizer: torch.optim.Optimizer, step: int) -> dict:
     """The trainer's hook: one bilevel (meta) step on a batch. ``stylelab.train.train("metastyle", ...)``
-    calls this instead of its default step. Settings come from ``TRAIN_CONFIG`` (default Config())."""
-    cfg = TRAIN_CONFIG or Config()
+    calls this instead of its default step. Settings come from ``TRAIN_CONFIG`` when set, else from
+    the Config the network was built with (``train metastyle --set tasks=2`` reaches it), else Config()."""
+    cfg = TRAIN_CONFIG or config_of(model)
     return meta_step(model, tasks_from_batch(batch)[:max(1, cfg.tasks)], optimizer, cfg)
 
 
@@ -353,15 +363,15 @@ def adapt(style, steps: int | None = None, model: nn.Module | None = None, cfg: 
     ``.history``: the training loss per step, and with ``eval_content`` also ``.eval_history``: the
     loss on those images before each step and after the last (length steps + 1).
     """
-    cfg = _check(cfg or Config())
-    steps = cfg.adapt_steps if steps is None else int(steps)
-    if steps < 0:
-        raise ArgumentError(f"steps={steps} must be >= 0")
-    size = size or cfg.size
     if model is None:
         model = pretrained()
     if not isinstance(model, nn.Module):
         raise ArgumentError(f"model must be an nn.Module (e.g. metastyle.build() or pretrained()), got {type(model).__name__}")
+    cfg = _check(cfg or config_of(model))
+    steps = cfg.adapt_steps if steps is None else int(steps)
+    if steps < 0:
+        raise ArgumentError(f"steps={steps} must be >= 0")
+    size = size or cfg.size
     device = next(model.parameters()).device
     style_t = _square(assets.resolve(style), size).to(device)
     data = content_batch(content, size).to(device)
@@ -433,8 +443,8 @@ def stylize(content, style, model: nn.Module | None = None, steps: int | None = 
 
     ``adapt_content`` are the photos the adaptation trains on (default: the bundled ones).
     """
-    cfg = cfg or Config()
     model = model if model is not None else pretrained()
+    cfg = cfg or config_of(model)
     size = size or cfg.size
     style_t = assets.resolve(style)
     key = (_model_key(model), _fingerprint(_square(style_t, size)), steps, params or cfg.adapt, size,
