@@ -147,11 +147,12 @@ def registry() -> dict:
 def save_inference(state: dict, path, meta: dict | None = None) -> str:
     """Write a small inference checkpoint (floating tensors as fp16) atomically; returns its SHA-256.
 
-    The file holds ``{"state": state_dict, "meta": meta}`` (meta: method name, config, ...).
+    The file holds ``{"state": state_dict, "meta": meta}`` (meta: method name, config, ...). A
+    tensor with a value fp16 cannot hold (beyond +-65504, e.g. the adjustable network's moving
+    averages of raw VGG losses) is kept in fp32 rather than turned into infinities.
     """
     path = Path(path)
-    half = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu())
-            for k, v in state.items()}
+    half = {k: _small(v.detach().cpu()) for k, v in state.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
@@ -162,6 +163,15 @@ def save_inference(state: dict, path, meta: dict | None = None) -> str:
         if tmp.exists():
             tmp.unlink()
     return digest
+
+
+def _small(t: torch.Tensor) -> torch.Tensor:
+    """``t`` as fp16 where fp16 holds every value, else as fp32 (non-float tensors as they are)."""
+    if not t.is_floating_point():
+        return t
+    if t.numel() and float(t.abs().max()) > torch.finfo(torch.float16).max:
+        return t.float()
+    return t.half()
 
 
 def load_inference(path, sha: str | None = None) -> dict:

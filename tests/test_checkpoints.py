@@ -77,3 +77,15 @@ def test_an_unlisted_name_says_what_ships(shelf):
     name = ENTRIES[0].split("/")[0]
     with pytest.raises(CheckpointError, match=f"shipped for {name}"):
         methods.get(name).pretrained("no_such_name")
+
+
+def test_values_beyond_fp16_stay_fp32_in_an_export(tmp_path):
+    # the adjustable network's moving averages of raw VGG losses reach 1e6: as fp16 they became
+    # infinities, and a run continued from the export trained with those layers switched off
+    state = {"w": torch.full((3,), 0.5), "loss_ema": torch.tensor([6.4e5, 4.2e3]), "steps": torch.tensor(7)}
+    weights.save_inference(state, tmp_path / "m.pth", {"method": "toy"})
+    raw = torch.load(tmp_path / "m.pth", weights_only=True)["state"]
+    assert raw["w"].dtype == torch.float16 and raw["loss_ema"].dtype == torch.float32
+    back = weights.load_inference(tmp_path / "m.pth")["state"]
+    assert torch.equal(back["loss_ema"], state["loss_ema"]) and torch.isfinite(back["loss_ema"]).all()
+    assert back["steps"] == 7
