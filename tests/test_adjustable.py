@@ -118,3 +118,17 @@ def test_alpha_pairs_train_each_photo_at_alpha_and_one_minus_alpha(content, styl
     unpaired.forward = lambda x, alpha: seen.update(x=x) or A.AdjustableNet.forward(unpaired, x, alpha)
     A.loss(unpaired, batch)
     assert torch.equal(seen["x"], c)                                # both photos, each once
+
+
+def test_frozen_averages_stop_moving(content, style):
+    torch.manual_seed(0)
+    model = A.build(small_cfg(ema_freeze=2)).train()
+    c, s = images.center_crop(content, 32), images.center_crop(style, 32)
+    batch = {"content": torch.cat([c, c]), "style": torch.cat([s, s]), "style_index": torch.zeros(2, dtype=torch.long)}
+    A.loss(model, batch)
+    A.loss(model, batch)
+    frozen = model.loss_ema.clone()
+    with torch.no_grad():
+        model.net.decoder[-1][1].bias.add_(0.5)  # the losses change ...
+    A.loss(model, batch)
+    assert torch.equal(model.loss_ema, frozen) and int(model.ema_steps) == 2   # ... the averages do not

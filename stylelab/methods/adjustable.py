@@ -66,6 +66,12 @@ class Config:
     #: differ only in alpha, so the batch's gradient carries how the loss's pull changes with
     #: alpha, which is what Lambda has to learn, with far less noise from the photos
     alpha_pairs: bool = True
+    #: stop updating Eq. 9's moving averages once they have this many updates (0: never, as
+    #: written). Our addition, measured: dividing by a *running* average turns the objective
+    #: into roughly sum_l alpha^l log L^l, whose content term can go to zero, so the network slid
+    #: to the photo for every alpha (from another balance it slid to the painting); with the
+    #: averages frozen, Eq. 6 has fixed weights and alpha trades the layers as it says.
+    ema_freeze: int = 0
     #: gain of Lambda's linear path A (alpha - 1/2) (our choice): a learning-rate multiplier for A
     #: under Adam, so that the sliders take effect within a CPU budget of steps
     linear_gain: float = 10.0
@@ -281,7 +287,8 @@ def loss(model, batch: dict) -> dict:
         alpha = sample_alpha(model, c.shape[0], c.device)
     out = model(c, alpha)
     per = layer_losses(model, out, c, s)  # (B, n_alpha)
-    if model.training:
+    frozen = 0 < getattr(cfg, "ema_freeze", 0) <= int(model.ema_steps)
+    if model.training and not frozen:
         with torch.no_grad():
             m = per.detach().mean(0)
             n = int(model.ema_steps)
