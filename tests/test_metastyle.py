@@ -120,8 +120,22 @@ def test_degenerate_inputs_raise_clear_errors(data, tmp_path):
         ms.meta_train(list(content.split(1)), [style, style], tiny_cfg(order="third"), steps=1, size=S)
     with pytest.raises(stylelab.ArgumentError, match="adapt"):
         ms.adapt(style, steps=1, model=ms.build(tiny_cfg()), cfg=tiny_cfg(), params="some")
-    with pytest.raises(stylelab.CheckpointError):
-        ms.pretrained()
+    with pytest.raises(stylelab.CheckpointError, match="no pretrained metastyle/other"):
+        ms.pretrained("other")
+
+
+def test_the_shipped_start_carries_its_inner_step_and_adapts_with_it():
+    if "metastyle/default" not in stylelab.weights.registry():
+        pytest.skip("no meta-learned start ships")
+    start = ms.pretrained()
+    cfg = ms.config_of(start)
+    assert cfg.inner_lr == 0.005 and cfg.size == 128      # what it was meta-trained with, not the defaults
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 32, 32)
+    fast = ms.adapt("the_scream", steps=1, model=start, content=[x], size=32, progress=False)
+    moved = max(float((p - q).abs().max()) for p, q in zip(start.parameters(), fast.parameters()))
+    # one clipped inner step of size 0.005 and norm <= 10 moves no weight further than 0.05
+    assert 0 < moved <= cfg.inner_lr * cfg.inner_clip + 1e-6
 
 
 def test_adapt_lowers_the_loss_and_norm_mode_touches_only_norm_parameters(data):
