@@ -85,12 +85,12 @@ def test_training_lowers_the_loss(content, style):
     assert s_new < s_old
 
 
-def test_retrain_fixed_uses_johnsons_network_and_no_pretrained_yet(content, style):
+def test_retrain_fixed_uses_johnsons_network_and_pretrained_names_are_checked(content, style):
     r = A.retrain_fixed([content], style, [0.0, 1.0, 0.0], steps=2, size=32, cfg=small_cfg(), progress=False)
     assert torch.equal(r.model.fixed_alpha, torch.tensor([[1.0, 0.0, 1.0, 0.0]]))
     assert r.history[0]["style_relu2_2"] == 0.0 and r.history[0]["style_relu3_4"] > 0
-    with pytest.raises(CheckpointError):
-        A.pretrained()
+    with pytest.raises(CheckpointError, match="no pretrained adjustable/other"):
+        A.pretrained("other")
     with pytest.raises(ArgumentError):
         A.stylize(torch.rand(1, 3, 32, 32), "the_scream", model=A.build(small_cfg(style_name="starry_night")))
 
@@ -132,3 +132,15 @@ def test_frozen_averages_stop_moving(content, style):
         model.net.decoder[-1][1].bias.add_(0.5)  # the losses change ...
     A.loss(model, batch)
     assert torch.equal(model.loss_ema, frozen) and int(model.ema_steps) == 2   # ... the averages do not
+
+
+def test_the_shipped_network_moves_from_the_photo_as_the_sliders_rise(content):
+    from stylelab import weights
+    if "adjustable/default" not in weights.registry():
+        pytest.skip("no adjustable network ships")
+    model = A.pretrained()
+    assert model.cfg.style_name == "starry_night" and model.cfg.ema_freeze == 1
+    assert torch.isfinite(model.loss_ema).all()          # the averages survived the export
+    x = images.center_crop(content, 96)
+    far = [float((A.stylize(x, alpha_s=a, model=model) - x).abs().mean()) for a in (0.0, 0.5, 1.0)]
+    assert far[0] < far[1] < far[2], far                # alpha_s = 0 stays closest to the photo
