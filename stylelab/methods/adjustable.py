@@ -60,7 +60,8 @@ class Config:
     #: a constant factor on every style term (our choice; 1 = Eq. 6 as written). Eq. 9 makes each
     #: layer's loss ~1, not its gradient: from a trained Johnson start the style terms' gradients
     #: were 16x the content term's, rows with a low alpha_s hardly pulled, and the network ignored
-    #: alpha. A factor of 0.2 makes the two pulls comparable, so alpha_s spans photo to painting.
+    #: alpha. The factor sets the balance so that alpha_s spans photo to painting (the shipped
+    #: network's runs list the factors they used).
     style_scale: float = 1.0
     #: train each photo twice in a batch, at alpha_s and 1 - alpha_s (our choice): the two rows
     #: differ only in alpha, so the batch's gradient carries how the loss's pull changes with
@@ -133,10 +134,9 @@ class AdjustableNet(nn.Module):
 
         Lambda(alpha) = MLP(alpha) + g A (alpha - 1/2), g = ``cfg.linear_gain``. The linear path is
         our addition: the MLP's hidden units are mostly the same for every alpha, so its gradient
-        mostly repeats its output
-        bias and it learned to listen to alpha very slowly (after 100 CPU steps from a trained
-        start the sliders did nothing visible); A's gradient is the correlation of alpha with the
-        loss's pull, which is exactly the part to learn."""
+        mostly repeats its output bias and it learned to listen to alpha very slowly (after 100 CPU
+        steps from a trained start the sliders did nothing visible); A's gradient is the
+        correlation of alpha with the loss's pull, which is exactly the part to learn."""
         out = self.lam(alpha) + self.cfg.linear_gain * self.lam_linear(alpha - 0.5)
         gammas, betas = out.split(sum(self.sizes), dim=1)
         return list(zip(gammas.split(self.sizes, 1), betas.split(self.sizes, 1)))
@@ -277,7 +277,7 @@ def loss(model, batch: dict) -> dict:
     fixed = getattr(model, "fixed_alpha", None)
     if fixed is not None:
         alpha = fixed.expand(c.shape[0], -1)
-    elif getattr(cfg, "alpha_pairs", False) and c.shape[0] >= 2:
+    elif cfg.alpha_pairs and c.shape[0] >= 2:
         half = c.shape[0] // 2   # rows i and half + i: the same photo at alpha_s and 1 - alpha_s
         c, s = torch.cat([c[:half], c[:half]]), torch.cat([s[:half], s[:half]])
         a = sample_alpha(model, half, c.device)
@@ -287,7 +287,7 @@ def loss(model, batch: dict) -> dict:
         alpha = sample_alpha(model, c.shape[0], c.device)
     out = model(c, alpha)
     per = layer_losses(model, out, c, s)  # (B, n_alpha)
-    frozen = 0 < getattr(cfg, "ema_freeze", 0) <= int(model.ema_steps)
+    frozen = 0 < cfg.ema_freeze <= int(model.ema_steps)
     if model.training and not frozen:
         with torch.no_grad():
             m = per.detach().mean(0)
@@ -299,8 +299,8 @@ def loss(model, batch: dict) -> dict:
             model.ema_steps += 1
     if int(model.ema_steps) == 0:
         raise ArgumentError("the loss EMA is empty: train the model (model.train()) before evaluating its loss")
-    scale = torch.ones(len(cfg.content_layers) + len(cfg.style_layers), device=per.device)
-    scale[len(cfg.content_layers):] = getattr(cfg, "style_scale", 1.0)
+    scale = torch.tensor([1.0] * len(cfg.content_layers) + [cfg.style_scale] * len(cfg.style_layers),
+                         device=per.device)
     weighted = (scale * alpha * per / model.loss_ema.clamp_min(1e-12)).mean(0)
     names = [f"content_{l}" for l in cfg.content_layers] + [f"style_{l}" for l in cfg.style_layers]
     return dict(zip(names, weighted))
@@ -360,18 +360,14 @@ def state_from(model: AdjustableNet, meta: dict, state: dict) -> dict:
     """A trained Johnson (or MetaStyle) network as a start: its convolutions as they are, and its
     IN scale and shift as Lambda's output bias, so that every alpha starts at that network's
     picture and Lambda only has to learn how alpha moves away from it."""
-    out, gammas, betas = {}, [], []
-    for name, m in model.net.named_modules():
-        if isinstance(m, LambdaIN):
-            if f"{name}.weight" not in state:
-                raise CheckpointError(f"the start has no IN layer {name!r}; start the adjustable network from "
-                                      "a Johnson network of the same size (--set channels=... n_residual=...)")
-            gammas.append(state[f"{name}.weight"].float())
-            betas.append(state[f"{name}.bias"].float())
-    norm_keys = {k for k in state if k.rpartition(".")[0] in {n for n, m in model.net.named_modules()
-                                                              if isinstance(m, LambdaIN)}}
-    out.update({f"net.{k}": v for k, v in state.items() if k not in norm_keys})
-    out["lam.2.bias"] = torch.cat(gammas + betas)
+    norms = [name for name, m in model.net.named_modules() if isinstance(m, LambdaIN)]
+    for name in norms:
+        if f"{name}.weight" not in state:
+            raise CheckpointError(f"the start has no IN layer {name!r}; start the adjustable network from "
+                                  "a Johnson network of the same size (--set channels=... n_residual=...)")
+    out = {f"net.{k}": v for k, v in state.items() if k.rpartition(".")[0] not in norms}
+    out["lam.2.bias"] = torch.cat([state[f"{n}.weight"].float() for n in norms]
+                                  + [state[f"{n}.bias"].float() for n in norms])
     out["lam_linear.weight"] = torch.zeros_like(model.lam_linear.weight)
     return out
 
