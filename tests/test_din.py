@@ -142,3 +142,17 @@ def test_reconstruction_warm_up_bypasses_the_din_layers(content, style):
         out = model(c, s, alpha=0.0)
         assert torch.allclose(out, model(c, torch.rand_like(s), alpha=0.0))  # the style plays no part
         assert torch.allclose(terms["pixel"].detach(), 2.0 * ((out - c) ** 2).mean(), rtol=1e-4)
+
+
+def test_identity_term_styles_the_photo_with_itself(content, style):
+    """identity_weight: w * ||T(c, c) - c||^2, which depends on c alone, not on the batch's style."""
+    torch.manual_seed(0)
+    model = din.build(din.Config(style_weight=0.0, identity_weight=3.0))
+    c, s = content[..., :32, :32], style[..., :32, :32]
+    terms = din.loss(model, {"content": c, "style": s, "style_index": torch.zeros(1)})
+    assert set(terms) == {"content", "identity"}
+    with torch.no_grad():
+        want = 3.0 * ((model(c, c) - c) ** 2).mean()
+    assert torch.allclose(terms["identity"].detach(), want, rtol=1e-4)
+    again = din.loss(model, {"content": c, "style": torch.rand_like(s), "style_index": torch.zeros(1)})
+    assert torch.allclose(again["identity"].detach(), terms["identity"].detach())

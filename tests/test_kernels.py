@@ -90,13 +90,19 @@ def test_gate_formula_and_strength(rng):
         assert torch.all(no_cgm.kernels(fc, fs)["gate"] == 1.0)
 
 
-def test_untrained_model_starts_as_identity_modulation(rng):
+def test_untrained_model_starts_as_adain(rng):
     torch.manual_seed(0)
     m = K.build(tiny_cfg()).eval()
-    fc, fs = torch.rand(1, 512, 4, 4, generator=rng), torch.rand(1, 512, 4, 4, generator=rng)
+    fc, fs = torch.rand(1, 512, 4, 4, generator=rng), 3 + 2 * torch.rand(1, 512, 6, 6, generator=rng)
     with torch.no_grad():
         t = m.modulate(fc, fs)
-    assert torch.allclose(t, stats.normalize(fc), atol=0.05)
+        half = m.modulate(fc, fs, alpha=0.25)
+    mu, sigma = stats.mean_std(fs)
+    adain = sigma * stats.normalize(fc) + mu
+    assert torch.allclose(t, adain, atol=0.05)
+    assert torch.allclose(half, 0.25 * adain + 0.75 * fc, atol=0.05)
+    # styled with itself, an untrained model gives its content feature back
+    assert torch.allclose(m.modulate(fc, fc), fc, atol=0.02)
 
 
 def test_stylize_shapes_controls_and_errors(content, style):

@@ -87,6 +87,10 @@ class Config:
     #: divide each loss layer's VGG features by these (one per ``style_layers``) before the losses,
     #: as the paper's normalised VGG does (see ``adain.Config.feature_scale``); empty = raw features
     feature_scale: tuple = ()
+    #: identity loss (our addition for short CPU runs, after SANet's): ``identity_weight`` *
+    #: ||T(c, c) - c||^2 in pixels. Styled with itself, a photo must come back: this teaches the
+    #: weight / bias nets to turn VGG statistics into the content path's own (0 = off)
+    identity_weight: float = 0.0
 
 
 class StyleCode(NamedTuple):
@@ -323,7 +327,8 @@ def loss(model: DIN, batch: dict) -> dict:
                                                      + ||sigma(phi_l(o)) - sigma(phi_l(s))||^2)
 
     The content target is the content image's relu4_1 feature (AdaIN uses the AdaIN output t there;
-    DIN has no t in VGG space)."""
+    DIN has no t in VGG space). Optional terms for short runs: ``pixel_weight`` * ||o - c||^2 and
+    ``identity_weight`` * ||T(c, c) - c||^2."""
     cfg = model.cfg
     c, s = batch["content"], batch["style"]
     out = model(c, s, alpha=getattr(cfg, "train_alpha", 1.0))
@@ -341,6 +346,8 @@ def loss(model: DIN, batch: dict) -> dict:
         terms["style"] = cfg.style_weight * ls
     if getattr(cfg, "pixel_weight", 0.0):
         terms["pixel"] = cfg.pixel_weight * F.mse_loss(out, c)
+    if getattr(cfg, "identity_weight", 0.0):
+        terms["identity"] = cfg.identity_weight * F.mse_loss(model(c, c, alpha=getattr(cfg, "train_alpha", 1.0)), c)
     return terms
 
 

@@ -6,11 +6,11 @@ With f_c = phi(c), f_s = phi(s) the VGG-19 relu4_1 features (C channels, N_c and
 1. Style Alignment Encoding (SAE), attention with content queries and style keys/values:
 
        A = softmax( (W_q norm(f_c))^T (W_k norm(f_s)) / sqrt(d) )          (N_c x N_s)
-       a_i = sum_j A_ij (W_v f_s)_j            a style feature aligned to content position i
+       a_i = sum_j A_ij (W_v norm(f_s))_j         a style feature aligned to content position i
 
 2. Content-based Gating Modulation (CGM): a learned, content-dependent threshold theta_i keeps
    strong matches and sends weak ones back to the global style (uniform attention, the mean
-   m_s of W_v f_s):
+   m_s of W_v norm(f_s)):
 
        r_i = max_j cos(q_i, k_j)                               how well position i is matched
        g_i = sigmoid( tau * (r_i - theta(f_c)_i) )             the gate, in [0, 1]
@@ -21,11 +21,15 @@ With f_c = phi(c), f_s = phi(s) the VGG-19 relu4_1 features (C channels, N_c and
 3. Kernel generation: a small conv net maps [z, norm(f_c)] to a k x k kernel K_{g,i} per pixel i
    and channel group g, and a per-pixel bias b_i (C channels).
 
-4. Per-pixel modulation (involution-style, each kernel applied at its own position only):
+4. Per-pixel modulation (involution-style, each kernel applied at its own position only),
+   expressed relative to the style's global statistics mu_s = mu(f_s), sigma_s = sigma(f_s):
 
-       t_{c,i} = sum_{j in N_k(i)} K_{g(c), i}(j - i) * norm(f_c)_{c,j}  +  b_{c,i}
+       t_{c,i} = sigma_s,c * ( sum_{j in N_k(i)} K_{g(c), i}(j - i) * norm(f_c)_{c,j}  +  b_{c,i} ) + mu_s,c
 
-   AdaIN is the special case K = sigma(f_s) * (centre spike), b = mu(f_s), the same everywhere.
+   AdaIN is the special case K = centre spike, b = 0, the same everywhere. The generator starts
+   there (our choice for short CPU runs): an untrained model is AdaIN, so the trained AdaIN decoder
+   fits it from the first step (``train kernels --init adain/default``) and training only has to
+   learn where the kernels should differ from AdaIN's.
 
 5. T(c, s) = g(alpha t + (1 - alpha) f_c), with g the AdaIN decoder (``adain.Decoder``).
 
@@ -66,6 +70,8 @@ class Config:
     content_weight: float = 1.0   # on normalised relu4_1 features (SANet/AdaAttN's choice)
     style_weight: float = 3e-5    # mean/std style loss; Caffe features are in 0-255 units, so its raw
                                   # value is ~1e5x the normalised content loss (our choice, measured)
+    feature_scale: tuple = ()     # divide each style layer's features by these before the style loss
+                                  # (see ``adain.Config.feature_scale``; then style_weight ~ 10); () = raw
     identity_weight: float = 10.0 # T(c,c) = c and T(s,s) = s in pixels (SANet's identity loss); 0 = off
     lr: float = 1e-4              # AdaIN's learning rate
     batch_size: int = 4           # our choice for CPU (AdaIN used 8)
@@ -154,9 +160,9 @@ class StyleKernels(nn.Module):
 
     def _init_generator(self):
         # start every kernel as a centre spike of height 1 (identity) and every bias at 0,
-        # so the untrained model passes norm(f_c) through and training moves away from it
+        # so the untrained model is AdaIN and training moves away from it
         last = self.gen[-1]
-        nn.init.normal_(last.weight, std=1e-3)
+        nn.init.zeros_(last.weight)
         nn.init.zeros_(last.bias)
         k, g = self.cfg.kernel_size, self.cfg.groups
         with torch.no_grad():
@@ -172,7 +178,7 @@ class StyleKernels(nn.Module):
         if n > self.cfg.max_keys:  # bound the attention's width: average-pool the style grid
             f = math.ceil(math.sqrt(n / self.cfg.max_keys))
             fs = F.avg_pool2d(fs, f, ceil_mode=True)
-        return self.k(stats.normalize(fs)).flatten(2), self.v(fs).flatten(2), fs.shape[-2:]
+        return self.k(stats.normalize(fs)).flatten(2), self.v(stats.normalize(fs)).flatten(2), fs.shape[-2:]
 
     def align(self, fc: torch.Tensor, fs: torch.Tensor):
         """SAE. Returns (aligned feature a (B,C,H,W), match score r (B,1,H,W))."""
@@ -213,10 +219,11 @@ class StyleKernels(nn.Module):
                 "kernels": out[:, :G * kk].reshape(b, G, kk, h, w), "bias": out[:, G * kk:]}
 
     def modulate(self, fc, fs, gate: float = 1.0, kernel_size: int | None = None, alpha: float = 1.0):
-        """t = alpha (K * norm(f_c) + b) + (1 - alpha) f_c."""
+        """t = alpha (sigma_s (K * norm(f_c) + b) + mu_s) + (1 - alpha) f_c."""
         parts = self.kernels(fc, fs, gate)
         K = parts["kernels"] if kernel_size is None else crop_kernels(parts["kernels"], kernel_size)
-        t = apply_kernels(stats.normalize(fc), K) + parts["bias"]
+        mu_s, sigma_s = stats.mean_std(fs)
+        t = sigma_s * (apply_kernels(stats.normalize(fc), K) + parts["bias"]) + mu_s
         return alpha * t + (1.0 - alpha) * fc
 
     def forward(self, content, style, gate: float = 1.0, kernel_size: int | None = None, alpha: float = 1.0):
@@ -241,8 +248,9 @@ def loss(model: StyleKernels, batch: dict) -> dict:
     out = model.decoder(model.modulate(fc, fs))
     fo = vgg.encode(out, layers)
     lc, _ = losses.content_loss({"x": stats.normalize(fo[cfg.layer])}, {"x": stats.normalize(fc)})
-    ls, _ = losses.mean_std_style_loss({l: fo[l] for l in cfg.style_layers},
-                                       {l: fs_all[l] for l in cfg.style_layers})
+    fo_s, fs_s = (losses.scale_features({l: f[l] for l in cfg.style_layers}, cfg.style_layers,
+                                        getattr(cfg, "feature_scale", ())) for f in (fo, fs_all))
+    ls, _ = losses.mean_std_style_loss(fo_s, fs_s)
     terms = {"content": cfg.content_weight * lc, "style": cfg.style_weight * ls}
     if cfg.identity_weight > 0:
         icc = model.decoder(model.modulate(fc, fc))
