@@ -164,3 +164,17 @@ def test_feature_scale_divides_each_layer_before_the_losses(content, style):
         m.cfg = adain.Config(width=0.25, feature_scale=(1.0, 2.0))
         with pytest.raises(ArgumentError, match="one number per layer"):
             adain.loss(m, batch)
+
+
+def test_identity_term_decodes_the_photos_own_features(content, style):
+    """identity_weight: w ||g(f(c)) - c||^2 next to the paper's two terms; it ignores the style."""
+    torch.manual_seed(0)
+    m = adain.build(adain.Config(width=0.25, identity_weight=3.0))
+    c, s = content[..., :32, :32], style[..., :32, :32]
+    terms = adain.loss(m, {"content": c, "style": s, "style_index": torch.zeros(1)})
+    assert set(terms) == {"content", "style", "identity"}
+    with torch.no_grad():
+        want = 3.0 * ((m.decoder(m.encode(c)) - c) ** 2).mean()
+        other = adain.loss(m, {"content": c, "style": torch.rand_like(s), "style_index": torch.zeros(1)})
+    assert torch.allclose(terms["identity"].detach(), want, rtol=1e-4)
+    assert torch.allclose(other["identity"], terms["identity"].detach(), rtol=1e-5)

@@ -71,6 +71,10 @@ class Config:
       about equally; our Caffe VGG's raw mean activations on the training corpus are about 24, 138,
       153 and 590, so without rescaling relu4_1 outweighs relu1_1 (the colours) about 600 times.
       Empty = raw features (the default, which the lesson's live training uses).
+    - ``identity_weight`` (our addition): add ``identity_weight`` * ||g(f(c)) - c||^2, so that
+      the decoder keeps turning the photo's own features back into the photo while it learns to
+      paint. Without it a decoder trained only on AdaIN targets paints texture even at alpha = 0,
+      and alpha stops meaning "how much style". 0 = off (the paper's loss).
     """
     style_weight: float = 10.0
     content_weight: float = 1.0
@@ -81,6 +85,7 @@ class Config:
     train_alpha: float = 1.0
     pixel_weight: float = 0.0
     feature_scale: tuple = ()
+    identity_weight: float = 0.0
 
 
 class AdaINNet(nn.Module):
@@ -125,7 +130,8 @@ def loss(model: AdaINNet, batch: dict) -> dict:
         L_c = ||f(g(t)) - t||^2                       (the AdaIN target, not the content features)
         L_s = sum_i ||mu(phi_i(g(t))) - mu(phi_i(s))||^2 + ||sigma(phi_i(g(t))) - sigma(phi_i(s))||^2
 
-    over relu1_1..relu4_1; returns {"content": w_c L_c, "style": lambda L_s}.
+    over relu1_1..relu4_1; returns {"content": w_c L_c, "style": lambda L_s}, plus the optional
+    "pixel" and "identity" terms of ``Config`` (our additions for short CPU runs).
     """
     from ..losses import content_loss, mean_std_style_loss, scale_features
     cfg = model.cfg
@@ -150,6 +156,8 @@ def loss(model: AdaINNet, batch: dict) -> dict:
         terms["style"] = cfg.style_weight * ls
     if getattr(cfg, "pixel_weight", 0.0):
         terms["pixel"] = cfg.pixel_weight * F.mse_loss(out, c)
+    if getattr(cfg, "identity_weight", 0.0):
+        terms["identity"] = cfg.identity_weight * F.mse_loss(model.decoder(fc), c)
     return terms
 
 
