@@ -156,3 +156,20 @@ def test_identity_term_styles_the_photo_with_itself(content, style):
     assert torch.allclose(terms["identity"].detach(), want, rtol=1e-4)
     again = din.loss(model, {"content": c, "style": torch.rand_like(s), "style_index": torch.zeros(1)})
     assert torch.allclose(again["identity"].detach(), terms["identity"].detach())
+
+
+def test_content_target_adain_is_adains_target_in_vgg_space(content, style):
+    """content_target="adain": the content term compares phi_4_1(o) with AdaIN(phi_4_1(c), phi_4_1(s))."""
+    from stylelab.encoders import vgg19
+    torch.manual_seed(0)
+    model = din.build(din.Config(style_weight=0.0, content_target="adain"))
+    c, s = content[..., :32, :32], style[..., :32, :32]
+    terms = din.loss(model, {"content": c, "style": s, "style_index": torch.zeros(1)})
+    vgg = vgg19()
+    with torch.no_grad():
+        want = ((vgg.encode(model(c, s), ["relu4_1"])["relu4_1"]
+                 - stats.adain(vgg.encode(c, ["relu4_1"])["relu4_1"], vgg.encode(s, ["relu4_1"])["relu4_1"])) ** 2).mean()
+    assert torch.allclose(terms["content"].detach(), want, rtol=1e-4)
+    model.cfg = din.Config(content_target="style")
+    with pytest.raises(ArgumentError, match="content_target"):
+        din.loss(model, {"content": c, "style": s, "style_index": torch.zeros(1)})
