@@ -116,11 +116,15 @@ def test_vgg_is_not_part_of_the_model():
     assert all("conv4_1" not in k for k in model.state_dict())
 
 
-def test_pretrained_says_none_ships():
+def test_pretrained_loads_the_shipped_model_or_says_how_to_train_one(tmp_path, monkeypatch):
+    import json
     from stylelab import weights
     if "din/default" in weights.registry():
-        pytest.skip("a din checkpoint ships")
-    with pytest.raises(CheckpointError):
+        model = din.pretrained()
+        assert not model.training and any(p.abs().sum() > 0 for p in model.parameters())
+    monkeypatch.setattr(weights, "REGISTRY", tmp_path / "registry.json")
+    (tmp_path / "registry.json").write_text(json.dumps({}))
+    with pytest.raises(CheckpointError, match="train"):
         din.pretrained()
 
 

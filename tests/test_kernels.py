@@ -125,11 +125,15 @@ def test_stylize_shapes_controls_and_errors(content, style):
         K.stylize(content[..., :16, :16], style, m)
 
 
-def test_pretrained_is_a_clear_error_while_none_ships():
+def test_pretrained_loads_the_shipped_model_or_says_how_to_train_one(tmp_path, monkeypatch):
+    import json
     from stylelab import weights
     if "kernels/default" in weights.registry():
-        pytest.skip("a kernels checkpoint ships")
-    with pytest.raises(CheckpointError):
+        model = K.pretrained()
+        assert not model.training and any(p.abs().sum() > 0 for p in model.parameters())
+    monkeypatch.setattr(weights, "REGISTRY", tmp_path / "registry.json")
+    (tmp_path / "registry.json").write_text(json.dumps({}))
+    with pytest.raises(CheckpointError, match="train"):
         K.pretrained()
 
 
