@@ -332,8 +332,9 @@ def loss(model: DIN, batch: dict) -> dict:
                                                      + ||sigma(phi_l(o)) - sigma(phi_l(s))||^2)
 
     The content target is the content image's relu4_1 feature, or with ``content_target="adain"``
-    AdaIN's target t = AdaIN(phi_4_1(c), phi_4_1(s)) computed in VGG space, as AdaIN's loss uses. Optional terms for short runs: ``pixel_weight`` * ||o - c||^2 and
-    ``identity_weight`` * ||T(c, c) - c||^2."""
+    AdaIN's target t = AdaIN(phi_4_1(c), phi_4_1(s)) computed in VGG space, as AdaIN's loss uses.
+    Optional terms for short runs: ``pixel_weight`` * ||o - c||^2 and ``identity_weight`` *
+    ||T(c, c) - c||^2."""
     cfg = model.cfg
     c, s = batch["content"], batch["style"]
     out = model(c, s, alpha=getattr(cfg, "train_alpha", 1.0))
@@ -345,7 +346,7 @@ def loss(model: DIN, batch: dict) -> dict:
         raise ArgumentError(f"content_target={target!r} must be 'content' or 'adain'")
     with torch.no_grad():
         fc = vgg.encode(c, [cfg.content_layer])
-        fs = vgg.encode(s, list(dict.fromkeys([*cfg.style_layers, cfg.content_layer])))
+        fs = vgg.encode(s, layers)
         if target == "adain":
             fc = {cfg.content_layer: adain(fc[cfg.content_layer], fs[cfg.content_layer])}
         fs = {l: fs[l] for l in cfg.style_layers}

@@ -178,13 +178,17 @@ class StyleKernels(nn.Module):
         if n > self.cfg.max_keys:  # bound the attention's width: average-pool the style grid
             f = math.ceil(math.sqrt(n / self.cfg.max_keys))
             fs = F.avg_pool2d(fs, f, ceil_mode=True)
-        return self.k(stats.normalize(fs)).flatten(2), self.v(stats.normalize(fs)).flatten(2), fs.shape[-2:]
+        fs = stats.normalize(fs)
+        return self.k(fs).flatten(2), self.v(fs).flatten(2), fs.shape[-2:]
 
     def align(self, fc: torch.Tensor, fs: torch.Tensor):
         """SAE. Returns (aligned feature a (B,C,H,W), match score r (B,1,H,W))."""
+        k, v, _ = self._keys_values(fs)
+        return self._attend(fc, k, v)
+
+    def _attend(self, fc: torch.Tensor, k: torch.Tensor, v: torch.Tensor):
         b, _, h, w = fc.shape
         q = self.q(stats.normalize(fc)).flatten(2)
-        k, v, _ = self._keys_values(fs)
         a, best = attention(q, k, v, self.cfg.chunk)
         return a.view(b, -1, h, w), best.view(b, 1, h, w)
 
@@ -206,10 +210,10 @@ class StyleKernels(nn.Module):
         ``kernels`` (B,G,k*k,H,W) and ``bias`` (B,C,H,W)."""
         if not 0.0 <= gate <= 1.0:
             raise ArgumentError(f"gate={gate} must be in [0, 1] (0 = no gating, 1 = the learned gate)")
-        a, match = self.align(fc, fs)
+        k, v, _ = self._keys_values(fs)                                    # once: SAE and m_s share them
+        a, match = self._attend(fc, k, v)
         g = self.gate_map(fc, match)
         g = 1.0 - gate * (1.0 - g)
-        _, v, _ = self._keys_values(fs)
         m_s = v.mean(-1)[..., None, None]                                  # uniform attention
         z = g * a + (1.0 - g) * m_s
         out = self.gen(torch.cat([z, stats.normalize(fc)], 1))
@@ -249,7 +253,7 @@ def loss(model: StyleKernels, batch: dict) -> dict:
     fo = vgg.encode(out, layers)
     lc, _ = losses.content_loss({"x": stats.normalize(fo[cfg.layer])}, {"x": stats.normalize(fc)})
     fo_s, fs_s = (losses.scale_features({l: f[l] for l in cfg.style_layers}, cfg.style_layers,
-                                        getattr(cfg, "feature_scale", ())) for f in (fo, fs_all))
+                                        cfg.feature_scale) for f in (fo, fs_all))
     ls, _ = losses.mean_std_style_loss(fo_s, fs_s)
     terms = {"content": cfg.content_weight * lc, "style": cfg.style_weight * ls}
     if cfg.identity_weight > 0:
