@@ -12,47 +12,11 @@ from pathlib import Path
 
 import torch
 
-from . import assets, config
+from . import config, methods
 from .bench import arena
+from .plots import gallery
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def gallery(pairs, names, size: int, gatys_steps: int, device):
-    """A matplotlib figure: one row per (content, style) pair, one column per method."""
-    import matplotlib
-    import matplotlib.pyplot as plt
-    from tqdm.auto import tqdm
-
-    entries = arena.entries(names, device, gatys_steps)
-    cols = ["content", "style"] + [e.name for e in entries]
-    fig, axes = plt.subplots(len(pairs), len(cols), figsize=(2.3 * len(cols), 2.3 * len(pairs)), squeeze=False)
-    bar = tqdm(total=len(pairs) * len(entries), desc="gallery", leave=False)
-    for r, (c_name, s_name) in enumerate(pairs):
-        c, s = assets.load(c_name, size).to(device), assets.load(s_name, size).to(device)
-        tiles = [c, s]
-        for e in entries:
-            if e.run_named is not None:   # a single-style network: its picture only for its own style
-                out = e.run_named(c, s_name)
-                tiles.append(out.detach().cpu() if out is not None else f"not trained on {s_name}")
-            else:
-                tiles.append(e.run(c, s).detach().cpu() if e.run is not None else e.status)
-            bar.update()
-        for k, (ax, tile) in enumerate(zip(axes[r], tiles)):
-            ax.set_xticks([]), ax.set_yticks([])
-            for side in ax.spines.values():
-                side.set_visible(False)
-            if isinstance(tile, torch.Tensor):
-                ax.imshow(tile[0].permute(1, 2, 0).clamp(0, 1).cpu().numpy())
-            else:
-                ax.set_facecolor("#f1f1f1")
-                ax.text(0.5, 0.5, tile.replace(" ", "\n"), ha="center", va="center", fontsize=10, color="#777",
-                        transform=ax.transAxes)
-            if r == 0:
-                ax.set_title(cols[k], fontsize=11)
-    bar.close()
-    fig.tight_layout()
-    return fig
 
 
 def main(argv=None) -> int:
@@ -69,7 +33,6 @@ def main(argv=None) -> int:
                    help="re-measure only these methods' table rows and keep the others from arena.json "
                         "(the gallery is always drawn for every method)")
     a = p.parse_args(argv)
-    from . import methods
     names = a.methods or methods.available()
     dev = config.device()
     out = Path(a.out)

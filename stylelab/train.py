@@ -40,7 +40,6 @@ Command line::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import dataclasses
 import json
@@ -60,7 +59,7 @@ import torch
 import torch.nn as nn
 from torchvision.transforms.v2 import functional as TF
 
-from . import assets, config as _config, images
+from . import assets, checkpoints, config as _config, files, images, methods
 from .errors import ArgumentError, CheckpointError, ImageError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
@@ -233,59 +232,6 @@ class _LossModule(nn.Module):
 
 # ---------------------------------------------------------------- checkpoints and logs
 
-def _config_dict(cfg) -> dict:
-    """A dataclass config as a plain dict of JSON-able values (others are dropped)."""
-    if cfg is None or not dataclasses.is_dataclass(cfg):
-        return {}
-    out = {}
-    for f in dataclasses.fields(cfg):
-        v = getattr(cfg, f.name)
-        try:
-            json.dumps(v)
-        except TypeError:
-            continue
-        out[f.name] = v
-    return out
-
-
-def _make_config(mod, d: dict):
-    """``mod.Config(**d)`` keeping only the fields Config has (lists back to tuples where the
-    default is a tuple)."""
-    if not hasattr(mod, "Config"):
-        return None
-    fields = {f.name: f for f in dataclasses.fields(mod.Config)}
-    default = mod.Config()
-    kw = {}
-    for k, v in (d or {}).items():
-        if k in fields:
-            if isinstance(v, list) and isinstance(getattr(default, k), tuple):
-                v = _to_tuples(v)
-            kw[k] = v
-    return mod.Config(**kw)
-
-
-def _atomic_torch_save(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _atomic_text(text: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def write_history(history: list[dict], out, name: str = "history") -> None:
     """Write ``history`` (one dict of named losses per step) as ``<name>.csv`` and ``<name>.json``."""
     out = Path(out)
@@ -300,8 +246,8 @@ def write_history(history: list[dict], out, name: str = "history") -> None:
     w = csv.DictWriter(buf, fieldnames=cols)
     w.writeheader()
     w.writerows(rows)
-    _atomic_text(buf.getvalue(), out / f"{name}.csv")
-    _atomic_text(json.dumps(rows, indent=1), out / f"{name}.json")
+    files.write_text(out / f"{name}.csv", buf.getvalue())
+    files.write_text(out / f"{name}.json", json.dumps(rows, indent=1))
 
 
 def _rng_state(batches: Batches) -> dict:
@@ -336,43 +282,25 @@ def load_checkpoint(path) -> dict:
 
 def method_and_name(method):
     """``(module, short name)`` of a method given by name ("adain") or as its module."""
-    from . import methods
     mod = methods.get(method) if isinstance(method, str) else method
-    return mod, getattr(mod, "__name__", "method").rsplit(".", 1)[-1]
+    return mod, checkpoints.method_name(mod)
 
 
 def model_from_checkpoint(method, ckpt: dict, source: str = "the checkpoint") -> nn.Module:
-    """``method.build(Config(**meta["config"]))`` + ``load_state_dict(ckpt["state"])``, in eval
-    mode, for an inference checkpoint already read (``weights.load_inference``). ``source`` names
-    the checkpoint in the one-line CheckpointError raised when it is not ``method``'s or does not fit."""
-    mod, name = method_and_name(method)
-    meta = ckpt.get("meta", {})
-    if meta.get("method") not in (None, name):
-        raise CheckpointError(f"{source}: holds a {meta['method']!r} model, not {name!r}; "
-                              f"load it with load_model({meta['method']!r}, ...)")
-    try:
-        model = mod.build(_make_config(mod, meta.get("config", {})))
-        model.load_state_dict(ckpt["state"])
-    except (TypeError, RuntimeError) as e:
-        raise CheckpointError(f"{source}: its weights do not fit {name}'s network ({str(e).splitlines()[0]}); "
-                              "was it exported by a different version or config?") from None
-    return model.eval()
+    """``checkpoints.model_from_checkpoint`` for a method given by name or module."""
+    return checkpoints.model_from_checkpoint(method_and_name(method)[0], ckpt, source)
 
 
 def load_model(method, path, sha: str | None = None, device=None) -> nn.Module:
-    """Build ``method``'s model from an exported inference checkpoint (``<method>.pth``) and load
-    its weights: ``method.build(Config(**meta["config"]))`` + ``load_state_dict``. Eval mode."""
-    from . import weights
-    model = model_from_checkpoint(method, weights.load_inference(path, sha), str(path))
-    return model.to(_config.device(device))
+    """Build ``method``'s model (a name or a module) from an exported inference checkpoint
+    (``<method>.pth``) and load its weights, in eval mode (``checkpoints.load_model``)."""
+    return checkpoints.load_model(method_and_name(method)[0], path, sha, device)
 
 
 def pretrained(method, name: str = "default") -> nn.Module:
-    """The checkpoint ``method/name`` shipped in ``stylelab/checkpoints`` (offline, hash-checked),
-    or a CheckpointError that says how to train one."""
-    from . import weights
-    mod, mname = method_and_name(method)
-    return model_from_checkpoint(mod, weights.pretrained_checkpoint(mname, name), f"{mname}/{name}")
+    """The checkpoint ``method/name`` shipped with stylelab (``checkpoints.pretrained``), for a
+    method given by name or module."""
+    return checkpoints.pretrained(method_and_name(method)[0], name)
 
 
 # ---------------------------------------------------------------- training
@@ -426,7 +354,6 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
     ``callback(step, model, seconds)``: called after every step with the training seconds so far
     (the callback's own time is not counted, so it may draw pictures without eating the budget).
     """
-    from . import methods
     mod = methods.get(method) if isinstance(method, str) else method
     name = getattr(mod, "__name__", "model").rsplit(".", 1)[-1]
     if steps < 1:
@@ -453,9 +380,9 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
             cfg = start_config(mod, start_from["meta"])  # another method's model: see _translate
     if cfg is None:
         if ckpt is not None and ckpt.get("config"):
-            cfg = _make_config(mod, ckpt["config"])
+            cfg = checkpoints.make_config(mod, ckpt["config"])
         elif start_from is not None:
-            cfg = _make_config(mod, start_from["meta"].get("config", {}))
+            cfg = checkpoints.make_config(mod, start_from["meta"].get("config", {}))
         else:
             cfg = mod.Config()
     batch_size = batch_size or getattr(cfg, "batch_size", 4)
@@ -536,7 +463,7 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
                 _dist().all_gather_object(rngs, rng)
             if out is None or not main_proc:
                 return
-            _atomic_torch_save({"method": name, "config": _config_dict(cfg), "step": step,
+            files.torch_save({"method": name, "config": checkpoints.config_dict(cfg), "step": step,
                                 "model": model.state_dict(), "optimizer": opt.state_dict(),
                                 "scheduler": sched.state_dict(), "cpu_seconds": cpu_before + time.process_time() - cpu0,
                                 "init_meta": init_meta,
@@ -553,7 +480,7 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
             cmd = command or f"stylelab.train.train({name!r}, steps={steps}, size={size})"
             prev = init_meta
             cpu_h = (cpu_before + time.process_time() - cpu0) * world / 3600
-            meta = {"method": name, "config": _config_dict(cfg), "steps": step, "size": size,
+            meta = {"method": name, "config": checkpoints.config_dict(cfg), "steps": step, "size": size,
                     "batch_size": batch_size, "world_size": world, "lr": lr, "seed": seed,
                     "schedule": schedule, "command": cmd, "final_losses": last, "cpu_hours": round(cpu_h, 3),
                     # the whole chain of runs that led here, for the registry
@@ -561,8 +488,8 @@ def train(method, content, style, *, size: int = 256, steps: int = 1000, batch_s
                     "steps_total": int(prev.get("steps_total", prev.get("steps", 0))) + step,
                     "cpu_hours_total": round(float(prev.get("cpu_hours_total", prev.get("cpu_hours", 0.0))) + cpu_h, 3)}
             path = out / f"{name}.pth"
-            digest = _weights().save_inference(model.state_dict(), path, meta)
-            _atomic_text(f"{digest}  {path.name}\n", out / f"{name}.pth.sha256")
+            digest = checkpoints.save_inference(model.state_dict(), path, meta)
+            files.write_text(out / f"{name}.pth.sha256", f"{digest}  {path.name}\n")
             return path, digest
 
         def evaluate(step):
@@ -674,12 +601,11 @@ def lr_factor(schedule: str, steps: int, warmup: float = 0.0):
 def load_start(init) -> dict:
     """The inference checkpoint a run starts from: an exported file, or a shipped model's name
     ``"method/name"`` from the registry (hash-checked)."""
-    w = _weights()
     if isinstance(init, str) and not Path(init).exists() and "/" in init and not init.endswith(".pth"):
         method, _, style = init.partition("/")
-        got = w.pretrained_checkpoint(method, style)
+        got = checkpoints.shipped(method, style)
         return {**got, "meta": {**got["meta"], "shipped_as": init}}
-    return w.load_inference(init)
+    return checkpoints.load_inference(init)
 
 
 def start_config(mod, meta: dict):
@@ -731,11 +657,6 @@ def config_overrides(cfg, pairs: Sequence[str]):
     return dataclasses.replace(cfg, **kw)
 
 
-def _weights():
-    from . import weights
-    return weights
-
-
 # ---------------------------------------------------------------- command line
 
 def parser() -> argparse.ArgumentParser:
@@ -775,7 +696,6 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     a = parser().parse_args(argv)
-    from . import methods
     methods.get(a.method)  # a clear error for a wrong name before any work
     if a.content_dir is None:
         content = assets.names("content")  # the bundled photos: enough for a quick single-style run
@@ -794,7 +714,7 @@ def main(argv=None) -> int:
         if a.init and not a.resume:
             start = load_start(a.init)
             if start["meta"].get("method") in (None, a.method):
-                base = _make_config(mod, start["meta"].get("config", {})) or base
+                base = checkpoints.make_config(mod, start["meta"].get("config", {})) or base
             else:
                 base = start_config(mod, start["meta"])
         cfg = config_overrides(base, a.set)

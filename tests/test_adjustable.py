@@ -135,8 +135,8 @@ def test_frozen_averages_stop_moving(content, style):
 
 
 def test_the_shipped_network_moves_from_the_photo_as_the_sliders_rise(content):
-    from stylelab import weights
-    if "adjustable/default" not in weights.registry():
+    from stylelab import checkpoints
+    if "adjustable/default" not in checkpoints.registry():
         pytest.skip("no adjustable network ships")
     model = A.pretrained()
     assert model.cfg.style_name == "starry_night" and model.cfg.ema_freeze == 1

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from stylelab import assets, weights
+from stylelab import assets, checkpoints
 from stylelab.bench import arena
 
 
@@ -16,9 +16,9 @@ def tiny_pairs():
 
 def test_methods_without_checkpoint_are_measured_but_not_judged(tiny_pairs, tmp_path, monkeypatch):
     unshipped = ["din", "adain"]      # hidden from a copy of the registry: the honest 'no checkpoint' row
-    reg = {k: v for k, v in weights.registry().items() if k.split("/")[0] not in unshipped}
+    reg = {k: v for k, v in checkpoints.registry().items() if k.split("/")[0] not in unshipped}
     (tmp_path / "registry.json").write_text(json.dumps(reg))
-    monkeypatch.setattr(weights, "REGISTRY", tmp_path / "registry.json")
+    monkeypatch.setattr(checkpoints, "REGISTRY", tmp_path / "registry.json")
     rows = arena.run(["gatys", *unshipped], tiny_pairs, sizes=(48,), runs=1, gatys_steps=2,
                      flop_sizes=(48, 96), memory=False)
     by = {r["method"]: r for r in rows}
@@ -34,7 +34,7 @@ def test_methods_without_checkpoint_are_measured_but_not_judged(tiny_pairs, tmp_
 
 
 def test_a_shipped_arbitrary_method_gets_quality_figures_and_a_cached_time(tiny_pairs):
-    shipped = [n for n in ("adain", "din", "kernels") if f"{n}/default" in weights.registry()]
+    shipped = [n for n in ("adain", "din", "kernels") if f"{n}/default" in checkpoints.registry()]
     if not shipped:
         pytest.skip("no arbitrary-style checkpoint ships")
     rows = arena.run(shipped[:1], tiny_pairs, sizes=(48,), runs=1, flop_sizes=(48,), memory=False)
@@ -46,7 +46,7 @@ def test_a_shipped_arbitrary_method_gets_quality_figures_and_a_cached_time(tiny_
 
 
 def test_a_shipped_single_style_network_is_judged_only_on_its_own_style():
-    if "johnson/starry_night" not in weights.registry():
+    if "johnson/starry_night" not in checkpoints.registry():
         pytest.skip("no Johnson network ships")
     pairs = [(assets.load("chelsea", 64), assets.load("starry_night", 64)),
              (assets.load("coffee", 64), assets.load("the_scream", 64))]

@@ -42,7 +42,7 @@ def test_parameters():
 
 
 def test_validate_judges_a_single_style_network_against_its_own_painting(tmp_path, capsys):
-    from stylelab import images, weights
+    from stylelab import checkpoints, images
     from stylelab.bench import validate
     from stylelab.methods import johnson
     photos = tmp_path / "photos"
@@ -50,7 +50,7 @@ def test_validate_judges_a_single_style_network_against_its_own_painting(tmp_pat
         images.save(assets.load(name, size=64), photos / f"{name}.png")
     torch.manual_seed(0)
     net = johnson.build(johnson.Config(channels=(8, 16, 32), n_residual=1))
-    weights.save_inference(net.state_dict(), tmp_path / "j.pth", {"method": "johnson",
+    checkpoints.save_inference(net.state_dict(), tmp_path / "j.pth", {"method": "johnson",
                                                                    "config": vars(net.config)})
     grid = tmp_path / "grid.png"
     assert validate.main(["johnson", "--model", str(tmp_path / "j.pth"), "--style", "great_wave",
@@ -66,12 +66,12 @@ def test_validate_judges_a_single_style_network_against_its_own_painting(tmp_pat
 
 
 def test_newstyle_race_judges_each_start_at_its_marks_and_norm_only_keeps_the_convolutions(tmp_path):
-    from stylelab import weights
+    from stylelab import checkpoints
     from stylelab.bench import newstyle
     from stylelab.methods import cin
     torch.manual_seed(0)
     multi = cin.build(cin.Config(n_styles=2))
-    weights.save_inference(multi.state_dict(), tmp_path / "cin.pth", {"method": "cin", "config": vars(multi.cfg)})
+    checkpoints.save_inference(multi.state_dict(), tmp_path / "cin.pth", {"method": "cin", "config": vars(multi.cfg)})
     start = str(tmp_path / "cin.pth") + newstyle.NORM_ONLY
     res = newstyle.race("great_wave", ["scratch", start], minutes=0.02, marks=(0.01, 0.02), size=64,
                         eval_size=64, eval_content=["chelsea"], batch_size=1, progress=False)
@@ -82,7 +82,7 @@ def test_newstyle_race_judges_each_start_at_its_marks_and_norm_only_keeps_the_co
         seconds = [t for t, _ in r["curve"]]
         assert len(seconds) == r["steps"] and seconds == sorted(seconds)
     # only the norms trained: every convolution is still the conditional-IN network's
-    net, shipped = res[start]["model"], weights.load_inference(tmp_path / "cin.pth")["state"]
+    net, shipped = res[start]["model"], checkpoints.load_inference(tmp_path / "cin.pth")["state"]
     assert torch.equal(net.encoder[0][1].weight, shipped["net.encoder.0.1.weight"])
     assert not torch.equal(net.encoder[0][2].weight, shipped["net.encoder.0.2.gamma.0"])
     with pytest.raises(Exception, match="scratch:norm"):

@@ -6,17 +6,17 @@ import shutil
 import pytest
 import torch
 
-from stylelab import CheckpointError, assets, methods, weights
+from stylelab import CheckpointError, assets, checkpoints, methods, weights
 from stylelab.bench.arena import SINGLE_STYLE
 
-REGISTRY = weights.registry()
+REGISTRY = checkpoints.registry()
 ENTRIES = sorted(REGISTRY)
 
 
 def test_registry_entries_name_real_files_with_their_hash_and_training_facts():
     for key in ENTRIES:
         entry = REGISTRY[key]
-        path = weights.CHECKPOINT_DIR / entry["file"]
+        path = checkpoints.CHECKPOINT_DIR / entry["file"]
         assert path.is_file(), f"{key}: {entry['file']} is listed but missing"
         assert weights.sha256(path) == entry["sha256"] and path.stat().st_size == entry["bytes"]
         for fact in ("commands", "steps", "batch_size", "size", "cpu_hours_total", "validation"):
@@ -51,9 +51,9 @@ def shelf(tmp_path, monkeypatch):
     if not ENTRIES:
         pytest.skip("no checkpoint ships")
     copy = tmp_path / "checkpoints"
-    shutil.copytree(weights.CHECKPOINT_DIR, copy)
-    monkeypatch.setattr(weights, "CHECKPOINT_DIR", copy)
-    monkeypatch.setattr(weights, "REGISTRY", copy / "registry.json")
+    shutil.copytree(checkpoints.CHECKPOINT_DIR, copy)
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", copy)
+    monkeypatch.setattr(checkpoints, "REGISTRY", copy / "registry.json")
     return copy
 
 
@@ -87,9 +87,9 @@ def test_values_beyond_fp16_stay_fp32_in_an_export(tmp_path):
     # the adjustable network's moving averages of raw VGG losses reach 1e6: as fp16 they became
     # infinities, and a run continued from the export trained with those layers switched off
     state = {"w": torch.full((3,), 0.5), "loss_ema": torch.tensor([6.4e5, 4.2e3]), "steps": torch.tensor(7)}
-    weights.save_inference(state, tmp_path / "m.pth", {"method": "toy"})
+    checkpoints.save_inference(state, tmp_path / "m.pth", {"method": "toy"})
     raw = torch.load(tmp_path / "m.pth", weights_only=True)["state"]
     assert raw["w"].dtype == torch.float16 and raw["loss_ema"].dtype == torch.float32
-    back = weights.load_inference(tmp_path / "m.pth")["state"]
+    back = checkpoints.load_inference(tmp_path / "m.pth")["state"]
     assert torch.equal(back["loss_ema"], state["loss_ema"]) and torch.isfinite(back["loss_ema"]).all()
     assert back["steps"] == 7

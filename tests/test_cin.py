@@ -94,8 +94,8 @@ def test_export_round_trip_and_the_shipped_network(tmp_path):
     model = cin.build(small_cfg()).eval()
     randomize_styles(model)
     cin.export(model, tmp_path / "c.pt")
-    from stylelab import weights
-    back = cin.from_checkpoint(weights.load_inference(tmp_path / "c.pt"))
+    from stylelab import checkpoints
+    back = cin.from_checkpoint(checkpoints.load_inference(tmp_path / "c.pt"))
     assert back.style_names == ["s0", "s1"]
     x = torch.rand(1, 3, 32, 32)
     assert torch.allclose(cin.stylize(x, 1, model=back), cin.stylize(x, 1, model=model), atol=2e-2)

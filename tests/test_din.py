@@ -118,11 +118,11 @@ def test_vgg_is_not_part_of_the_model():
 
 def test_pretrained_loads_the_shipped_model_or_says_how_to_train_one(tmp_path, monkeypatch):
     import json
-    from stylelab import weights
-    if "din/default" in weights.registry():
+    from stylelab import checkpoints
+    if "din/default" in checkpoints.registry():
         model = din.pretrained()
         assert not model.training and any(p.abs().sum() > 0 for p in model.parameters())
-    monkeypatch.setattr(weights, "REGISTRY", tmp_path / "registry.json")
+    monkeypatch.setattr(checkpoints, "REGISTRY", tmp_path / "registry.json")
     (tmp_path / "registry.json").write_text(json.dumps({}))
     with pytest.raises(CheckpointError, match="train"):
         din.pretrained()

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from stylelab import CheckpointError, StylelabError, stats
+from stylelab.encoders import vgg19
 from stylelab.errors import ArgumentError
 from stylelab.methods import kernels as K
 
@@ -127,11 +128,11 @@ def test_stylize_shapes_controls_and_errors(content, style):
 
 def test_pretrained_loads_the_shipped_model_or_says_how_to_train_one(tmp_path, monkeypatch):
     import json
-    from stylelab import weights
-    if "kernels/default" in weights.registry():
+    from stylelab import checkpoints
+    if "kernels/default" in checkpoints.registry():
         model = K.pretrained()
         assert not model.training and any(p.abs().sum() > 0 for p in model.parameters())
-    monkeypatch.setattr(weights, "REGISTRY", tmp_path / "registry.json")
+    monkeypatch.setattr(checkpoints, "REGISTRY", tmp_path / "registry.json")
     (tmp_path / "registry.json").write_text(json.dumps({}))
     with pytest.raises(CheckpointError, match="train"):
         K.pretrained()
@@ -144,3 +145,25 @@ def test_training_lowers_the_loss(content, style):
     total = r.curve("total")
     assert set(r.history[0]) >= {"content", "style", "identity", "total"}
     assert sum(total[-3:]) / 3 < total[0]
+
+
+def test_raw_content_term_keeps_the_photos_feature_statistics(content, style):
+    """content_normalized=False: the content term compares raw relu4_1 features (divided by the
+    last feature_scale) instead of mean/std-normalised ones, so a shift of the output's channel
+    means counts; the style and identity terms do not change."""
+    torch.manual_seed(0)
+    m = K.build(tiny_cfg(feature_scale=(1.0, 1.0, 1.0, 10.0)))
+    c, s = content[..., :32, :32], style[..., :32, :32]
+    batch = {"content": c, "style": s, "style_index": torch.zeros(1)}
+    with torch.no_grad():
+        norm = K.loss(m, batch)
+        m.cfg = tiny_cfg(feature_scale=(1.0, 1.0, 1.0, 10.0), content_normalized=False)
+        raw = K.loss(m, batch)
+        vgg = vgg19()
+        fc, fs = vgg.encode(c, ["relu4_1"])["relu4_1"], vgg.encode(s, ["relu4_1"])["relu4_1"]
+        fo = vgg.encode(m.decoder(m.modulate(fc, fs)), ["relu4_1"])["relu4_1"]
+        want_raw = ((fo / 10 - fc / 10) ** 2).mean()
+        want_norm = ((stats.normalize(fo) - stats.normalize(fc)) ** 2).mean()
+    assert torch.allclose(raw["content"], want_raw, rtol=1e-4)
+    assert torch.allclose(norm["content"], want_norm, rtol=1e-4)
+    assert torch.allclose(raw["style"], norm["style"]) and torch.allclose(raw["identity"], norm["identity"])

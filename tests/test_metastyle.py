@@ -125,7 +125,7 @@ def test_degenerate_inputs_raise_clear_errors(data, tmp_path):
 
 
 def test_the_shipped_start_carries_its_inner_step_and_adapts_with_it():
-    if "metastyle/default" not in stylelab.weights.registry():
+    if "metastyle/default" not in stylelab.checkpoints.registry():
         pytest.skip("no meta-learned start ships")
     start = ms.pretrained()
     cfg = ms.config_of(start)

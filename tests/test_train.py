@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from stylelab import ArgumentError, CheckpointError, ImageError, images, train, weights
+from stylelab import ArgumentError, CheckpointError, ImageError, checkpoints, images, methods, train, weights
 
 
 # ---------------------------------------------------------------- a toy method of the same shape
@@ -232,7 +232,7 @@ def test_ddp_two_cpu_processes_stay_in_step(folder, tmp_path):
 
 def test_model_from_checkpoint_names_the_wrong_method_and_a_misfit(folder, tmp_path):
     run(folder, tmp_path, steps=2)
-    ck = weights.load_inference(tmp_path / "toy.pth")
+    ck = checkpoints.load_inference(tmp_path / "toy.pth")
     assert train.model_from_checkpoint(TOY, ck, "toy.pth").training is False
     with pytest.raises(CheckpointError, match="holds a 'toy' model, not 'johnson'"):
         train.model_from_checkpoint("johnson", ck, "toy.pth")
@@ -242,8 +242,7 @@ def test_model_from_checkpoint_names_the_wrong_method_and_a_misfit(folder, tmp_p
 
 
 def test_every_method_without_a_shipped_model_says_so_in_one_line():
-    from stylelab import methods
-    shipped = {k.split("/")[0] for k in weights.registry()}
+    shipped = {k.split("/")[0] for k in checkpoints.registry()}
     for name in sorted({"johnson", "adain", "cin", "adjustable", "metastyle", "din", "kernels"} - shipped):
         with pytest.raises(CheckpointError, match=f"no pretrained {name}/[a-z_]+ checkpoint") as e:
             methods.get(name).pretrained()
@@ -279,14 +278,14 @@ def test_only_a_method_that_leaves_parameters_out_asks_ddp_to_look_for_them():
 def test_register_ships_an_export_with_its_hash(folder, tmp_path):
     res = run(folder, tmp_path / "run", steps=2)
     shelf = tmp_path / "shelf"
-    entry = weights.register(TOY, res.export, note="a test", directory=shelf)
+    entry = checkpoints.register(TOY, res.export, note="a test", directory=shelf)
     assert entry["file"] == "toy_default.pth" and entry["sha256"] == res.sha256 and entry["steps"] == 2
     listed = json.loads((shelf / "registry.json").read_text())["toy/default"]
     assert listed == entry and not list(shelf.glob("*.tmp"))
-    back = weights.load_inference(shelf / entry["file"], entry["sha256"])
+    back = checkpoints.load_inference(shelf / entry["file"], entry["sha256"])
     assert train.model_from_checkpoint(TOY, back, "toy/default")(torch.rand(1, 3, 32, 32)).shape == (1, 3, 32, 32)
     with pytest.raises(CheckpointError, match="not 'johnson'"):
-        weights.register("johnson", res.export, directory=shelf)
+        checkpoints.register(methods.get("johnson"), res.export, directory=shelf)
 
 
 # ---------------------------------------------------------------- warm starts, schedules, config overrides
@@ -314,7 +313,7 @@ def test_init_copies_what_fits_and_refuses_a_file_where_nothing_does(folder, tmp
     with pytest.warns(UserWarning, match="copied 2 of 9"):  # the last bias and BN's batch counter
         run(folder, tmp_path / "b", steps=1, init=first.export, cfg=wide)
     other = tmp_path / "other.pth"
-    weights.save_inference({"x": torch.zeros(7)}, other, {"method": "toy"})
+    checkpoints.save_inference({"x": torch.zeros(7)}, other, {"method": "toy"})
     with pytest.raises(CheckpointError, match="none of its tensors fit"):
         run(folder, tmp_path / "c", steps=1, init=other)
     with pytest.raises(CheckpointError, match="no such checkpoint"):
@@ -375,12 +374,11 @@ def test_a_time_budget_stops_early_and_still_exports(folder, tmp_path, monkeypat
 def test_init_by_shipped_name_reads_the_registry(folder, tmp_path, monkeypatch):
     first = run(folder, tmp_path / "a", steps=2)
     shelf = tmp_path / "shelf"
-    monkeypatch.setattr(weights, "CHECKPOINT_DIR", shelf)
-    monkeypatch.setattr(weights, "REGISTRY", shelf / "registry.json")
-    monkeypatch.setattr(train, "model_from_checkpoint", lambda *a, **k: None)  # the toy is no registered method
-    weights.register(TOY, first.export, name="mine", directory=shelf)
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", shelf)
+    monkeypatch.setattr(checkpoints, "REGISTRY", shelf / "registry.json")
+    checkpoints.register(TOY, first.export, name="mine", directory=shelf)
     start = train.load_start("toy/mine")
-    assert torch.equal(start["state"]["0.weight"], weights.load_inference(first.export)["state"]["0.weight"])
+    assert torch.equal(start["state"]["0.weight"], checkpoints.load_inference(first.export)["state"]["0.weight"])
     with pytest.raises(CheckpointError, match="no pretrained toy/other"):
         train.load_start("toy/other")
 
@@ -406,14 +404,14 @@ def test_johnson_and_cin_translate_each_others_weights():
 
 
 def test_cli_learns_a_new_style_from_a_shipped_start_within_minutes(tmp_path):
-    if "johnson/starry_night" not in weights.registry():
+    if "johnson/starry_night" not in checkpoints.registry():
         pytest.skip("no Johnson network ships")
     out = tmp_path / "mine"
     assert train.main(["johnson", "--style", "great_wave", "--from", "johnson/starry_night", "--minutes", "0.002",
                        "--steps", "500", "--size", "48", "--batch-size", "1", "--out", str(out), "--quiet"]) == 0
     meta = torch.load(out / "johnson.pth", weights_only=True)["meta"]
     assert 1 <= meta["steps"] < 500                     # the clock stopped it, not the steps
-    shipped = weights.registry()["johnson/starry_night"]
+    shipped = checkpoints.registry()["johnson/starry_night"]
     assert meta["commands"][:-1] == shipped["commands"] and "--minutes 0.002" in meta["commands"][-1]
     start_cfg = train.load_start("johnson/starry_night")["meta"]["config"]
     assert meta["config"] == start_cfg                  # the start's config came with its weights

@@ -7,6 +7,7 @@ f is VGG-19 up to relu4_1 (frozen), g a decoder that mirrors it.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -14,7 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .. import assets, stats
+from .. import assets, checkpoints, stats
 from ..errors import ArgumentError, CheckpointError, ImageError
 
 
@@ -75,6 +76,10 @@ class Config:
       the decoder keeps turning the photo's own features back into the photo while it learns to
       paint. Without it a decoder trained only on AdaIN targets paints texture even at alpha = 0,
       and alpha stops meaning "how much style". 0 = off (the paper's loss).
+    - ``content_target`` (our addition): ``"adain"`` compares f(g(t)) with t (the paper's loss);
+      ``"content"`` compares it with the photo's own f(c), so the content term keeps the photo's
+      relu4_1 structure while the style term pulls the statistics toward the style's (the balance
+      Gatys et al. strike, and what ``stylelab.bench.quality``'s content figure measures).
     """
     style_weight: float = 10.0
     content_weight: float = 1.0
@@ -86,6 +91,7 @@ class Config:
     pixel_weight: float = 0.0
     feature_scale: tuple = ()
     identity_weight: float = 0.0
+    content_target: str = "adain"
 
 
 class AdaINNet(nn.Module):
@@ -147,7 +153,10 @@ def loss(model: AdaINNet, batch: dict) -> dict:
     out = model.decoder(t)
     fo = enc.encode(out, STYLE_LAYERS)
     fo = scale_features(fo, STYLE_LAYERS, cfg.feature_scale)
-    target = scale_features({CONTENT_LAYER: t}, STYLE_LAYERS, cfg.feature_scale)
+    mode = getattr(cfg, "content_target", "adain")
+    if mode not in ("adain", "content"):
+        raise ArgumentError(f"content_target={mode!r} must be 'adain' or 'content'")
+    target = scale_features({CONTENT_LAYER: t if mode == "adain" else fc}, STYLE_LAYERS, cfg.feature_scale)
     lc, _ = content_loss({CONTENT_LAYER: fo[CONTENT_LAYER]}, target)
     terms = {"content": cfg.content_weight * lc}
     if cfg.style_weight:
@@ -163,15 +172,12 @@ def loss(model: AdaINNet, batch: dict) -> dict:
 
 def pretrained(name: str = "default") -> AdaINNet:
     """The shipped AdaIN decoder, offline; a CheckpointError saying how to train one if none ships."""
-    from .. import weights
     try:
-        ckpt = weights.pretrained_checkpoint("adain", name)
+        return checkpoints.pretrained(sys.modules[__name__], name)
     except CheckpointError as e:
         raise CheckpointError(
             f"{e} -- for AdaIN: stylelab.train.train('adain', CONTENT_DIR, STYLE_DIR, size=256, steps=160000) "
             "(hours on a GPU for the paper's quality), then stylize(..., model=result.model)") from None
-    from .. import train
-    return train.model_from_checkpoint("adain", ckpt, f"adain/{name}")
 
 
 def _model(model) -> AdaINNet:

@@ -34,12 +34,12 @@ from __future__ import annotations
 import sys
 from types import SimpleNamespace
 from dataclasses import asdict, dataclass
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import torch
 import torch.nn as nn
 
-from .. import assets, encoders, losses, stats
+from .. import assets, checkpoints, encoders, losses, stats
 from ..errors import ArgumentError, CheckpointError
 from .cin import run_padded
 from .johnson import TransformNet
@@ -374,17 +374,14 @@ def state_from(model: AdjustableNet, meta: dict, state: dict) -> dict:
 
 def export(model: AdjustableNet, path) -> str:
     """Write a small fp16 inference checkpoint (with the loss EMA); returns its SHA-256."""
-    from .. import weights
-    return weights.save_inference(model.state_dict(), path, {"method": "adjustable", "config": asdict(model.cfg)})
+    return checkpoints.save_inference(model.state_dict(), path, {"method": "adjustable", "config": asdict(model.cfg)})
 
 
 def from_checkpoint(ckpt: dict) -> AdjustableNet:
     """The adjustable network held by an inference checkpoint already read."""
-    from .. import train
-    return train.model_from_checkpoint("adjustable", ckpt, "the adjustable checkpoint")
+    return checkpoints.model_from_checkpoint(sys.modules[__name__], ckpt, "the adjustable checkpoint")
 
 
 def pretrained(name: str = "default") -> AdjustableNet:
     """The shipped adjustable network (a CheckpointError until one is listed in the registry)."""
-    from .. import train
-    return train.pretrained("adjustable", name)
+    return checkpoints.pretrained(sys.modules[__name__], name)

@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .. import assets, config as _config, encoders, losses, stats
+from .. import assets, checkpoints, encoders, losses, stats
 from ..errors import ArgumentError
 from .johnson import TransformNet
 
@@ -313,17 +313,14 @@ def state_from(model: CINNet, meta: dict, state: dict) -> dict:
 
 def export(model: CINNet, path) -> str:
     """Write a small fp16 inference checkpoint; returns its SHA-256."""
-    from .. import weights
-    return weights.save_inference(model.state_dict(), path, {"method": "cin", "config": asdict(model.cfg)})
+    return checkpoints.save_inference(model.state_dict(), path, {"method": "cin", "config": asdict(model.cfg)})
 
 
 def from_checkpoint(ckpt: dict) -> CINNet:
     """The multi-style network held by an inference checkpoint already read."""
-    from .. import train
-    return train.model_from_checkpoint("cin", ckpt, "the cin checkpoint")
+    return checkpoints.model_from_checkpoint(sys.modules[__name__], ckpt, "the cin checkpoint")
 
 
 def pretrained(name: str = "default") -> CINNet:
     """The shipped multi-style network (a CheckpointError until one is listed in the registry)."""
-    from .. import train
-    return train.pretrained("cin", name)
+    return checkpoints.pretrained(sys.modules[__name__], name)

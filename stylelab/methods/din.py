@@ -30,6 +30,7 @@ where the DIN layers sit and the loss are our choices (said so at each default b
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -40,7 +41,7 @@ from torchvision.models.mobilenetv2 import InvertedResidual
 from torchvision.ops import deform_conv2d
 from torchvision.ops.misc import Conv2dNormActivation
 
-from .. import assets, encoders, images
+from .. import assets, checkpoints, encoders, images
 from ..errors import ArgumentError
 from ..losses import content_loss, mean_std_style_loss, scale_features
 from ..stats import adain, mean_std, normalize
@@ -439,5 +440,4 @@ def stylize(content, style, model: DIN | None = None, *, size: int | None = None
 
 def pretrained(name: str = "default") -> DIN:
     """The shipped DIN checkpoint (offline), or a CheckpointError saying how to train one."""
-    from .. import train
-    return train.pretrained("din", name)
+    return checkpoints.pretrained(sys.modules[__name__], name)

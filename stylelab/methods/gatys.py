@@ -26,7 +26,7 @@ Two entry points:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import torch
@@ -34,7 +34,7 @@ import torch.nn as nn
 
 from .. import assets, config, images, stats
 from ..encoders import check_layers, vgg19
-from ..errors import ArgumentError, CheckpointError, ImageError
+from ..errors import ArgumentError, CheckpointError
 from ..losses import content_loss, gram_style_loss, layer_weights as _layer_weights, tv_loss
 
 INITS = ("content", "noise", "style")

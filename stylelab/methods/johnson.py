@@ -22,11 +22,16 @@ layers of the same names sit at the same depths):
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Callable
 
 import torch
 import torch.nn as nn
+
+from .. import assets, checkpoints, encoders, losses, stats
+from ..errors import ArgumentError
+from ..images import luminance, match_size
 
 NormFactory = Callable[[int], nn.Module]
 
@@ -39,7 +44,6 @@ def make_norm(kind: str | NormFactory) -> NormFactory:
         return lambda c: nn.InstanceNorm2d(c, affine=True)
     if kind == "batch":
         return nn.BatchNorm2d
-    from ..errors import ArgumentError
     raise ArgumentError(f"norm={kind!r} is unknown; use 'instance' or 'batch'")
 
 
@@ -65,7 +69,6 @@ class UpLayer(nn.Sequential):
         elif mode == "transpose":
             layers = [nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1)]
         else:
-            from ..errors import ArgumentError
             raise ArgumentError(f"upsample={mode!r} is unknown; use 'nearest' or 'transpose'")
         super().__init__(*layers, norm(c_out), nn.ReLU(inplace=True))
 
@@ -141,7 +144,6 @@ def perceptual_loss(output: torch.Tensor, content: torch.Tensor, style: torch.Te
                     encoder=None) -> dict[str, torch.Tensor]:
     """Johnson et al.'s perceptual loss of ``output`` for ``content`` (same batch) and ``style``
     (batch 1 broadcasts), as named, already weighted terms {"content", "style", "tv"}."""
-    from .. import encoders, losses, stats
     cfg = cfg or Config()
     vgg = encoder or encoders.vgg19(device=str(output.device))
     layers = list(dict.fromkeys(list(cfg.content_layers) + list(cfg.style_layers)))
@@ -191,15 +193,13 @@ DEFAULT_STYLE = "starry_night"
 
 def shipped_styles() -> list[str]:
     """The styles a Johnson network ships for (``pretrained(style)``)."""
-    from .. import weights
-    return sorted(k.split("/", 1)[1] for k in weights.registry() if k.startswith("johnson/"))
+    return sorted(k.split("/", 1)[1] for k in checkpoints.registry() if k.startswith("johnson/"))
 
 
 def pretrained(style: str = "default") -> TransformNet:
     """The shipped network trained on ``style`` (``"default"``: ``DEFAULT_STYLE``), offline and
     hash-checked, or a CheckpointError that names the shipped styles and says how to train one."""
-    from .. import train
-    return train.pretrained("johnson", DEFAULT_STYLE if style == "default" else style)
+    return checkpoints.pretrained(sys.modules[__name__], DEFAULT_STYLE if style == "default" else style)
 
 
 @torch.no_grad()
@@ -208,10 +208,8 @@ def stylize(content, style=None, *, model: TransformNet | None = None, size: int
     """T(content), clamped to [0,1]. Johnson networks are single-style: pass the trained ``model``,
     or ``style`` = the name of a shipped network (see ``pretrained``). ``preserve_color`` keeps the
     content's colours (luminance-only transfer, Gatys et al. 2017)."""
-    from .. import assets, stats
     if model is None:
         if style is not None and not isinstance(style, str):
-            from ..errors import ArgumentError
             raise ArgumentError("a Johnson network is trained for one style; pass model= (a trained network) "
                                 "or the name of a shipped style, not a style image")
         model = pretrained(style or "default")
@@ -222,7 +220,6 @@ def stylize(content, style=None, *, model: TransformNet | None = None, size: int
     y = model(x.to(dev)).clamp(0, 1).cpu()
     model.train(was)
     if y.shape[-2:] != x.shape[-2:]:  # odd sizes lose a pixel in the strided convs
-        from ..images import match_size
         y = match_size(y, x)
     return stats.luminance_transfer(y, x) if preserve_color else y
 
@@ -232,7 +229,6 @@ def checkerboard_score(x: torch.Tensor) -> float:
     spectral power at the Nyquist frequencies (pi, 0), (0, pi), (pi, pi) of the luminance,
     relative to all non-DC power. Transposed convolutions with stride 2 leave exactly this
     pattern (Odena et al. 2016)."""
-    from ..images import luminance
     y = luminance(x.detach().float().cpu())[0, 0]
     y = y[: y.shape[0] // 2 * 2, : y.shape[1] // 2 * 2]
     p = torch.fft.fft2(y - y.mean()).abs() ** 2

@@ -40,6 +40,7 @@ positions, so the attention's memory is bounded by chunk * max_keys floats at an
 """
 from __future__ import annotations
 
+import sys
 import math
 from dataclasses import asdict, dataclass
 
@@ -47,7 +48,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .. import assets, encoders, images, losses, stats
+from .. import assets, checkpoints, encoders, images, losses, stats
 from ..errors import ArgumentError
 from .adain import Decoder
 
@@ -68,6 +69,9 @@ class Config:
     decoder_width: float = 1.0    # 1.0 = AdaIN's decoder; smaller trains faster on a CPU
     style_layers: tuple = STYLE_LAYERS                        # AdaIN's style layers
     content_weight: float = 1.0   # on normalised relu4_1 features (SANet/AdaAttN's choice)
+    content_normalized: bool = True  # False: on the raw relu4_1 features (divided by the last
+                                  # ``feature_scale``), so the content term also keeps the photo's
+                                  # feature statistics, as Gatys' content loss does (our option)
     style_weight: float = 3e-5    # mean/std style loss; Caffe features are in 0-255 units, so its raw
                                   # value is ~1e5x the normalised content loss (our choice, measured)
     feature_scale: tuple = ()     # divide each style layer's features by these before the style loss
@@ -251,7 +255,11 @@ def loss(model: StyleKernels, batch: dict) -> dict:
     fc, fs = fc_all[cfg.layer], fs_all[cfg.layer]
     out = model.decoder(model.modulate(fc, fs))
     fo = vgg.encode(out, layers)
-    lc, _ = losses.content_loss({"x": stats.normalize(fo[cfg.layer])}, {"x": stats.normalize(fc)})
+    if getattr(cfg, "content_normalized", True):
+        lc, _ = losses.content_loss({"x": stats.normalize(fo[cfg.layer])}, {"x": stats.normalize(fc)})
+    else:
+        k = float(cfg.feature_scale[-1]) if cfg.feature_scale else 1.0
+        lc, _ = losses.content_loss({"x": fo[cfg.layer] / k}, {"x": fc / k})
     fo_s, fs_s = (losses.scale_features({l: f[l] for l in cfg.style_layers}, cfg.style_layers,
                                         cfg.feature_scale) for f in (fo, fs_all))
     ls, _ = losses.mean_std_style_loss(fo_s, fs_s)
@@ -284,8 +292,7 @@ def trainable_parameters(model: StyleKernels):
 
 def pretrained(name: str = "default") -> StyleKernels:
     """The shipped model (raises CheckpointError while none ships)."""
-    from .. import train
-    return train.pretrained("kernels", name)
+    return checkpoints.pretrained(sys.modules[__name__], name)
 
 
 def config_dict(cfg: Config) -> dict:

@@ -36,14 +36,17 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import sys
+import types
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn as nn
 from torch.func import functional_call
 
-from .. import assets, config as _config, images, losses, stats
+from .. import assets, checkpoints, config as _config, images, losses, stats
+from ..encoders import vgg19
 from ..errors import ArgumentError, ImageError
 from .johnson import TransformNet
 
@@ -137,7 +140,6 @@ def adapted_names(model: nn.Module, which: str) -> list[str]:
 # ---------------------------------------------------------------- the perceptual loss of one style
 
 def _encoder(x: torch.Tensor):
-    from ..encoders import vgg19
     return vgg19(device=str(x.device))
 
 
@@ -293,7 +295,6 @@ def meta_train(content, styles, cfg: Config | None = None, *, steps: int = 1000,
                          "a meta-learned start must generalise over styles, so add more styles to the folder")
     if cfg.batch_size < 2:
         raise ArgumentError(f"batch_size={cfg.batch_size} must be at least 2 (a support and a query row)")
-    import sys
     previous, TRAIN_CONFIG = TRAIN_CONFIG, cfg
     try:
         return _train.train(sys.modules[__name__], content, style_list, size=size, steps=steps,
@@ -468,8 +469,7 @@ def stylize(content, style, model: nn.Module | None = None, steps: int | None = 
 
 def pretrained(name: str = "default") -> TransformNet:
     """The shipped meta-learned initialisation (raises CheckpointError while none ships)."""
-    from .. import train
-    return train.pretrained("metastyle", name)
+    return checkpoints.pretrained(sys.modules[__name__], name)
 
 
 # ---------------------------------------------------------------- baselines for the comparison
@@ -477,7 +477,6 @@ def pretrained(name: str = "default") -> TransformNet:
 def single_style_module(cfg: Config | None = None):
     """A method module for ``stylelab.train`` that trains the same network on one style with the
     same perceptual loss and no inner loop: Johnson et al.'s single-style training."""
-    import types
     cfg = cfg or Config()
     return types.SimpleNamespace(__name__="johnson_baseline", Config=lambda: cfg, build=build,
                                  loss=lambda model, batch: loss(model, batch, cfg))
