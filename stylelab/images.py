@@ -182,6 +182,23 @@ def center_crop(x: torch.Tensor, size: int | Sequence[int]) -> torch.Tensor:
     return x[..., top:top + th, left:left + tw]
 
 
+def pad_to_multiple(x: torch.Tensor, multiple: int, mode: str = "reflect") -> tuple[torch.Tensor, tuple[int, int]]:
+    """``x`` padded on the bottom and right to sides that are multiples of ``multiple`` (a network's
+    stride), and its own ``(H, W)`` for ``crop_to``. Reflection padding adds no hard edge."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph or pw:
+        if mode == "reflect" and (ph >= h or pw >= w):
+            mode = "replicate"   # reflection needs more pixels than it adds
+        x = F.pad(x, (0, pw, 0, ph), mode=mode)
+    return x, (h, w)
+
+
+def crop_to(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """The top-left ``(H, W)`` of ``x``: undoes ``pad_to_multiple``."""
+    return x[..., :size[0], :size[1]]
+
+
 def match_size(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """Resize ``x`` to the spatial size of ``like``."""
     return resize(x, tuple(like.shape[-2:]))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import torch
 
+from .images import match_size
+
 EPS = 1e-5
 
 
@@ -92,7 +94,6 @@ def yiq_to_rgb(x: torch.Tensor) -> torch.Tensor:
 def luminance_transfer(stylised: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     """Colour preservation by luminance-only transfer (Gatys et al. 2017, Sec. 5.1): keep the
     luminance Y of ``stylised`` and the colour channels (I, Q) of ``content``."""
-    from .images import match_size
     content = match_size(content, stylised)
     y = rgb_to_yiq(stylised)[:, :1]
     iq = rgb_to_yiq(content)[:, 1:]

@@ -48,8 +48,12 @@ def test_stylize_shape_range_and_cache(model, style):
     assert torch.allclose(adain.stylize(c, cached, model=model), out, atol=1e-5)
     a0 = adain.stylize(c, cached, alpha=0.0, model=model)
     assert not torch.allclose(a0, out, atol=1e-3)  # alpha changes the picture
-    col = adain.stylize(c, cached, preserve_color=True, model=model)
+    col = adain.stylize(c, cached, preserve_color="histogram", model=model)
     assert not torch.allclose(col, out, atol=1e-3)
+    lum = adain.stylize(c, cached, preserve_color=True, model=model)
+    assert torch.allclose(lum, stats.luminance_transfer(out, c), atol=1e-5)
+    with pytest.raises(ArgumentError, match="preserve_color"):
+        adain.stylize(c, cached, preserve_color="sepia", model=model)
 
 
 def test_mask_confines_each_style(model, content):

@@ -51,7 +51,7 @@ def test_validate_judges_a_single_style_network_against_its_own_painting(tmp_pat
     torch.manual_seed(0)
     net = johnson.build(johnson.Config(channels=(8, 16, 32), n_residual=1))
     checkpoints.save_inference(net.state_dict(), tmp_path / "j.pth", {"method": "johnson",
-                                                                   "config": vars(net.config)})
+                                                                   "config": vars(net.cfg)})
     grid = tmp_path / "grid.png"
     assert validate.main(["johnson", "--model", str(tmp_path / "j.pth"), "--style", "great_wave",
                           "--content-dir", str(photos), "--sizes", "64", "--grid", str(grid)]) == 0

@@ -79,19 +79,19 @@ def test_stylize_controls_change_the_picture(content, style):
         for layer in model.din:
             layer.offset_net.weight.normal_(std=0.5)
     code = model.encode_style(style)
-    base = din.stylize(content, code, model)
+    base = din.stylize(content, code, model=model)
     assert base.shape == content.shape and 0 <= float(base.min()) and float(base.max()) <= 1
-    assert torch.allclose(din.stylize(content, style, model), base, atol=1e-5)  # cached style = uncached
-    assert (din.stylize(content, code, model, deformable=False) - base).abs().mean() > 1e-4  # trained with it on
-    assert (din.stylize(content, code, model, stroke_mask="auto", stroke_dilation=3) - base).abs().mean() > 1e-4
-    assert (din.stylize(content, code, model, alpha=0.3) - base).abs().mean() > 1e-4
+    assert torch.allclose(din.stylize(content, style, model=model), base, atol=1e-5)  # cached style = uncached
+    assert (din.stylize(content, code, model=model, deformable=False) - base).abs().mean() > 1e-4  # trained with it on
+    assert (din.stylize(content, code, model=model, stroke_mask="auto", stroke_dilation=3) - base).abs().mean() > 1e-4
+    assert (din.stylize(content, code, model=model, alpha=0.3) - base).abs().mean() > 1e-4
     # a zero mask changes nothing, whatever the dilation
     zeros = torch.zeros(content.shape[-2:])
-    assert torch.allclose(din.stylize(content, code, model, stroke_mask=zeros, stroke_dilation=3), base, atol=1e-5)
+    assert torch.allclose(din.stylize(content, code, model=model, stroke_mask=zeros, stroke_dilation=3), base, atol=1e-5)
     with pytest.raises(ArgumentError):
-        din.stylize(content, code, model, alpha=1.5)
+        din.stylize(content, code, model=model, alpha=1.5)
     with pytest.raises(ArgumentError):
-        din.stylize(content, code, model, stroke_mask="big")
+        din.stylize(content, code, model=model, stroke_mask="big")
 
 
 def test_structure_mask_is_large_where_flat():

@@ -109,21 +109,21 @@ def test_untrained_model_starts_as_adain(rng):
 def test_stylize_shapes_controls_and_errors(content, style):
     torch.manual_seed(0)
     m = K.build(tiny_cfg(kernel_size=5))
-    out = K.stylize(content, style, m)
+    out = K.stylize(content, style, model=m)
     assert out.shape == content.shape and out.min() >= 0 and out.max() <= 1
     with torch.no_grad():  # make the kernel generator matter, then the controls must change the output
         m.gen[-1].weight.normal_(std=0.05)
-    a = K.stylize(content, style, m)
-    assert not torch.allclose(a, K.stylize(content, style, m, kernel_size=1), atol=1e-4)
-    assert not torch.allclose(a, K.stylize(content, style, m, gate=0.0), atol=1e-4)
-    assert not torch.allclose(a, K.stylize(content, style, m, alpha=0.3), atol=1e-4)
+    a = K.stylize(content, style, model=m)
+    assert not torch.allclose(a, K.stylize(content, style, model=m, kernel_size=1), atol=1e-4)
+    assert not torch.allclose(a, K.stylize(content, style, model=m, gate=0.0), atol=1e-4)
+    assert not torch.allclose(a, K.stylize(content, style, model=m, alpha=0.3), atol=1e-4)
     for bad in (dict(alpha=2.0), dict(gate=-0.1), dict(kernel_size=7), dict(kernel_size=4)):
         with pytest.raises(ArgumentError):
-            K.stylize(content, style, m, **bad)
+            K.stylize(content, style, model=m, **bad)
     with pytest.raises(ArgumentError):
         K.build(K.Config(groups=7))
     with pytest.raises(StylelabError):
-        K.stylize(content[..., :16, :16], style, m)
+        K.stylize(content[..., :16, :16], style, model=m)
 
 
 def test_pretrained_loads_the_shipped_model_or_says_how_to_train_one(tmp_path, monkeypatch):

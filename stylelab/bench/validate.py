@@ -130,7 +130,7 @@ def single_style_rows(mod, method: str, label: str, model_file, names, untrained
             raise ArgumentError("--model FILE holds one Johnson network: name its style with one --style NAME")
         model, names = None, list(names or mod.shipped_styles())
         nets = {names[0]: train.load_model(mod, model_file)} if model_file else {n: mod.pretrained(n) for n in names}
-        cfg = next(iter(nets.values())).config
+        cfg = next(iter(nets.values())).cfg
     else:
         model, nets = train.load_model(mod, model_file) if model_file else mod.pretrained(), None
         known = trained_styles(method, mod, model)

@@ -15,8 +15,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .. import assets, checkpoints, stats
+from .. import assets, checkpoints, controls, stats
 from ..errors import ArgumentError, CheckpointError, ImageError
+
+#: ``stylize``'s ``style`` is a picture: a tensor, a path or a bundled name (``methods.Method``).
+STYLE_INPUT = "image"
 
 
 class Decoder(nn.Module):
@@ -217,78 +220,6 @@ def encode_style(style, size: int | None = None, model: AdaINNet | None = None, 
 
 # ---------------------------------------------------------------- controls
 
-def _check_alpha(alpha) -> float:
-    try:
-        a = float(alpha)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"alpha={alpha!r} must be a number in [0, 1]") from None
-    if not (0.0 <= a <= 1.0):
-        raise ArgumentError(f"alpha={a} is outside [0, 1]; 0 keeps the content, 1 is full style")
-    return a
-
-
-def _style_weights(weights, k: int) -> list[float]:
-    if weights is None:
-        return [1.0 / k] * k
-    w = [float(v) for v in (weights.tolist() if isinstance(weights, torch.Tensor) else weights)]
-    if len(w) != k:
-        raise ArgumentError(f"style_weights has {len(w)} entries for {k} styles; give one weight per style")
-    if any(v < 0 for v in w) or not sum(w) > 0:
-        raise ArgumentError(f"style_weights={w} must be >= 0 and sum to a positive number; they are "
-                            "normalised to sum to 1")
-    return [v / sum(w) for v in w]
-
-
-def _to_mask(m, name: str) -> torch.Tensor:
-    """One mask as a float (1,1,H,W) tensor in [0,1]."""
-    import numpy as np
-    from PIL import Image
-    if isinstance(m, Image.Image):
-        m = np.asarray(m.convert("L"), dtype=np.float32) / 255.0
-    if isinstance(m, np.ndarray):
-        m = torch.from_numpy(np.ascontiguousarray(m))
-    if not isinstance(m, torch.Tensor):
-        raise ArgumentError(f"{name} is a {type(m).__name__}; pass a tensor, numpy array or PIL image")
-    m = m.float()
-    while m.dim() > 2 and m.shape[0] == 1:
-        m = m[0]
-    if m.dim() != 2:
-        raise ArgumentError(f"{name} has shape {tuple(m.shape)}; a mask is (H,W) with values in [0,1]")
-    if not torch.isfinite(m).all() or m.min() < 0 or m.max() > 1:
-        raise ArgumentError(f"{name} has values outside [0,1]; use 1 where the style goes and 0 elsewhere")
-    return m[None, None]
-
-
-def masks_for(mask, k: int, size: tuple[int, int]) -> torch.Tensor:
-    """The masks of ``k`` styles as (k,1,H,W) at the content's ``size``.
-
-    ``mask`` is one mask per style (a list, or a (k,H,W) tensor); with two styles a single mask
-    means [mask, 1 - mask]; with one style, the style goes where the mask is 1 and the content stays
-    elsewhere. A mask of the content's size is used as is; one of the same aspect ratio (within 2%)
-    is resized to it; any other size is an error.
-    """
-    if isinstance(mask, torch.Tensor) and mask.dim() == 3 and mask.shape[0] == k and k > 1:
-        mask = list(mask)
-    if not isinstance(mask, (list, tuple)):
-        mask = [mask]
-    ms = [_to_mask(m, f"mask {i}") for i, m in enumerate(mask)]
-    if len(ms) == 1 and k == 2:
-        ms = [ms[0], 1 - ms[0]]
-    if len(ms) != k:
-        raise ArgumentError(f"got {len(ms)} masks for {k} styles; give one mask per style")
-    h, w = size
-    out = []
-    for i, m in enumerate(ms):
-        mh, mw = m.shape[-2:]
-        if (mh, mw) != (h, w):
-            if abs(mh / mw - h / w) > 0.02 * (h / w):
-                raise ArgumentError(f"mask {i} is {mw}x{mh} px but the content is {w}x{h} px; make a mask "
-                                    "of the content's size (or at least its aspect ratio)")
-            m = F.interpolate(m, size=(h, w), mode="bilinear", align_corners=False).clamp(0, 1)
-        out.append(m)
-    return torch.cat(out, 0)
-
-
 def _masked_mean_std(f: torch.Tensor, m: torch.Tensor, eps: float = stats.EPS):
     """Channel mean/std of ``f`` over the positions weighted by ``m`` (1,1,h,w)."""
     wsum = m.sum((2, 3), keepdim=True).clamp_min(1e-6)
@@ -332,8 +263,8 @@ def _pad8(x: torch.Tensor) -> tuple[torch.Tensor, int, int]:
 
 
 @torch.no_grad()
-def stylize(content, style, alpha: float = 1.0, style_weights=None, preserve_color: bool = False,
-            mask=None, model: AdaINNet | None = None, size: int | None = None,
+def stylize(content, style=None, *, model: AdaINNet | None = None, size: int | None = None,
+            alpha: float = 1.0, style_weights=None, preserve_color=False, mask=None,
             style_size: int | None = None) -> torch.Tensor:
     """Stylise ``content`` with ``style``: T(c, s, alpha) = g((1 - alpha) f(c) + alpha AdaIN(f(c), f(s))).
 
@@ -341,37 +272,40 @@ def stylize(content, style, alpha: float = 1.0, style_weights=None, preserve_col
       (encoded once, reused), or a list of them for interpolation / spatial control;
     - ``alpha`` in [0, 1]: content-style trade-off;
     - ``style_weights``: one weight per style (>= 0, normalised to sum to 1; default equal);
-    - ``preserve_color``: recolour each style to the content's colour statistics first
-      (``stats.match_color``), as the paper's colour control;
+    - ``preserve_color``: keep the content's colours (``stylelab.controls``): "histogram" recolours
+      each style to the content's colour statistics first (``stats.match_color``, the paper's
+      colour control); True or "luminance" keeps the content's chrominance in the output;
     - ``mask``: spatial control, see ``masks_for`` (not combined with ``style_weights``);
     - ``model``: an AdaIN model; default ``pretrained()``;
     - ``size`` / ``style_size``: long side to resize the content / style images to.
 
     Returns (B,3,H,W) in [0,1], the content's size.
     """
-    alpha = _check_alpha(alpha)
+    alpha = controls.check_alpha(alpha)
+    color = controls.color_mode(preserve_color)
     model = _model(model)
     dev = model.device
     c = assets.resolve(content, size).to(dev)
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
-    if not styles:
+    if not styles or style is None:
         raise ArgumentError("no style given; pass a style image or a list of them")
     if mask is not None and style_weights is not None:
         raise ArgumentError("give either style_weights (interpolation) or mask (spatial control), not both")
-    w = _style_weights(style_weights, len(styles))
-    if preserve_color:
+    w = controls.style_weights(style_weights, len(styles))
+    if color == "histogram":
         imgs = [s.image if isinstance(s, StyleFeatures) else assets.resolve(s, style_size) for s in styles]
         feats = [encode_style(stats.match_color(im.to(dev), c[:1]), model=model) for im in imgs]
     else:
         feats = [encode_style(s, style_size, model=model) if not isinstance(s, StyleFeatures)
                  else StyleFeatures(s.image, s.mean.to(dev), s.std.to(dev)) for s in styles]
-    masks = masks_for(mask, len(feats), tuple(c.shape[-2:])) if mask is not None else None
+    masks = controls.masks_for(mask, len(feats), tuple(c.shape[-2:])) if mask is not None else None
     x, h, w_ = _pad8(c)
     if masks is not None:
         masks, _, _ = _pad8(masks)
     fc = model.encode(x)
     t = adain_target(fc, feats, w, masks, alpha)
-    return model.decoder(t)[..., :h, :w_].clamp(0, 1)
+    out = model.decoder(t)[..., :h, :w_].clamp(0, 1)
+    return stats.luminance_transfer(out, c) if color == "luminance" else out
 
 
 # ---------------------------------------------------------------- video

@@ -39,10 +39,13 @@ from typing import Mapping
 import torch
 import torch.nn as nn
 
-from .. import assets, checkpoints, encoders, losses, stats
+from .. import assets, checkpoints, controls, encoders, losses, ops, stats
 from ..errors import ArgumentError, CheckpointError
 from .cin import run_padded
 from .johnson import TransformNet
+
+#: ``stylize``'s ``style`` names a style the network was trained on (``methods.Method``).
+STYLE_INPUT = "trained"
 
 
 @dataclass
@@ -207,12 +210,20 @@ def make_alpha(model, alpha_s=None, alpha_c=1.0) -> torch.Tensor:
                       vec(alpha_s, cfg.style_layers, "alpha_s")]).unsqueeze(0)
 
 
+def trained_styles(model: AdjustableNet | None = None) -> list[str]:
+    """The one style ``model`` (default: the shipped one) was trained on, by name."""
+    name = (model if model is not None else pretrained()).cfg.style_name
+    return [name] if name else []
+
+
 @torch.no_grad()
-def stylize(content, style=None, *, alpha_s=None, alpha_c=1.0, model: AdjustableNet | None = None,
-            size: int | None = None) -> torch.Tensor:
+def stylize(content, style=None, *, model: AdjustableNet | None = None, size: int | None = None,
+            alpha_s=None, alpha_c=1.0, preserve_color=False) -> torch.Tensor:
     """Stylise ``content`` with the network's style at per-layer weights ``alpha_s`` (one per style
     layer: relu2_2, relu3_4, relu4_4; default 1) and ``alpha_c`` (default 1, as in training).
-    ``style`` may name the style the network was trained on (a check); one forward pass."""
+    ``style`` may name the style the network was trained on (a check); one forward pass.
+    ``preserve_color=True`` keeps the content's colours (``stylelab.controls``)."""
+    color = controls.color_mode(preserve_color, style_image=False)
     model = model if model is not None else pretrained()
     if style is not None and isinstance(style, str) and model.cfg.style_name and style != model.cfg.style_name:
         raise ArgumentError(f"this network was trained on {model.cfg.style_name!r}, not {style!r}; "
@@ -220,12 +231,8 @@ def stylize(content, style=None, *, alpha_s=None, alpha_c=1.0, model: Adjustable
     dev = next(model.parameters()).device
     x = assets.resolve(content, size).to(dev)
     a = make_alpha(model, alpha_s, alpha_c).to(dev)
-    was = model.training
-    model.eval()
-    try:
-        return run_padded(lambda t: model(t, a), x)
-    finally:
-        model.train(was)
+    with ops.eval_mode(model):
+        return controls.keep_luminance(run_padded(lambda t: model(t, a), x), x, color)
 
 
 @torch.no_grad()

@@ -24,9 +24,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .. import assets, checkpoints, encoders, losses, stats
+from .. import assets, checkpoints, controls, encoders, images, losses, ops, stats
 from ..errors import ArgumentError
 from .johnson import TransformNet
+
+#: ``stylize``'s ``style`` names a style the network was trained on (``methods.Method``).
+STYLE_INPUT = "trained"
 
 
 @dataclass
@@ -191,26 +194,29 @@ def style_weights(model: CINNet, style) -> torch.Tensor:
 
 def run_padded(fn, x: torch.Tensor, multiple: int = 4) -> torch.Tensor:
     """``fn(x)`` on ``x`` reflection-padded to a multiple of ``multiple``, cropped back, clamped."""
-    h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    xp = F.pad(x, (0, pw, 0, ph), mode="reflect") if (ph or pw) else x
-    return fn(xp)[..., :h, :w].clamp(0.0, 1.0)
+    xp, hw = images.pad_to_multiple(x, multiple)
+    return images.crop_to(fn(xp), hw).clamp(0.0, 1.0)
+
+
+def trained_styles(model: CINNet | None = None) -> list[str]:
+    """The names of the styles ``model`` (default: the shipped one) was trained on."""
+    return list((model if model is not None else pretrained()).style_names)
 
 
 @torch.no_grad()
-def stylize(content, style=0, *, model: CINNet | None = None, size: int | None = None) -> torch.Tensor:
+def stylize(content, style=None, *, model: CINNet | None = None, size: int | None = None,
+            preserve_color=False) -> torch.Tensor:
     """Stylise ``content`` with style ``style``: an index, a name, or weights over the styles
-    (a list, a tensor or ``{name: weight}``; mixing is the convex combination of (gamma, beta))."""
+    (a list, a tensor or ``{name: weight}``; mixing is the convex combination of (gamma, beta));
+    None is the first style.
+    ``preserve_color=True`` keeps the content's colours (``stylelab.controls``)."""
+    color = controls.color_mode(preserve_color, style_image=False)
     model = model if model is not None else pretrained()
     dev = next(model.parameters()).device
     x = assets.resolve(content, size).to(dev)
-    w = style_weights(model, style).to(dev)
-    was = model.training
-    model.eval()
-    try:
-        return run_padded(lambda t: model(t, w), x)
-    finally:
-        model.train(was)
+    w = style_weights(model, 0 if style is None else style).to(dev)
+    with ops.eval_mode(model):
+        return controls.keep_luminance(run_padded(lambda t: model(t, w), x), x, color)
 
 
 # ---------------------------------------------------------------- training

@@ -41,10 +41,13 @@ from torchvision.models.mobilenetv2 import InvertedResidual
 from torchvision.ops import deform_conv2d
 from torchvision.ops.misc import Conv2dNormActivation
 
-from .. import assets, checkpoints, encoders, images
+from .. import assets, checkpoints, controls, encoders, images, ops
 from ..errors import ArgumentError
 from ..losses import content_loss, mean_std_style_loss, scale_features
 from ..stats import adain, mean_std, normalize
+
+#: ``stylize``'s ``style`` is a picture: a tensor, a path or a bundled name (``methods.Method``).
+STYLE_INPUT = "image"
 
 
 # ---------------------------------------------------------------- configuration
@@ -400,42 +403,57 @@ def _as_mask(mask, content: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------- using it
 
 @torch.no_grad()
-def stylize(content, style, model: DIN | None = None, *, size: int | None = None, style_size: int | None = None,
-            alpha: float = 1.0, deformable: bool | None = None, offset_scale: float = 1.0, stroke_mask=None,
-            stroke_dilation: int = 2, preserve_color: bool = False) -> torch.Tensor:
+def stylize(content, style=None, *, model: DIN | None = None, size: int | None = None,
+            style_size: int | None = None, alpha: float = 1.0, deformable: bool | None = None,
+            offset_scale: float = 1.0, stroke_mask=None, stroke_dilation: int = 2,
+            preserve_color=False) -> torch.Tensor:
     """Stylise ``content`` with ``style`` (tensors, paths, asset names, or a ``StyleCode`` from
-    ``model.encode_style`` to reuse a cached style). Returns (1,3,H,W) in [0,1].
+    ``encode_style`` to reuse a cached style). Returns (1,3,H,W) in [0,1], the content's size.
 
     Controls: ``alpha`` in [0,1] (style strength); ``deformable`` (content-predicted offsets move the
     kernels' sampling points; None = as trained, ``Config.deformable``) with ``offset_scale``; ``stroke_mask`` ('auto' = large strokes where the
     content is flat, or a (H,W) mask in [0,1], 1 = large) with ``stroke_dilation`` (how much larger);
-    ``preserve_color`` keeps the content's colours. ``model`` defaults to the shipped checkpoint."""
-    if not 0.0 <= alpha <= 1.0:
-        raise ArgumentError(f"alpha={alpha} must lie in [0, 1] (0 = content only, 1 = full style)")
+    ``preserve_color`` keeps the content's colours (``stylelab.controls``; "histogram" needs a style
+    image, not a cached code). ``model`` defaults to the shipped checkpoint."""
+    alpha = controls.check_alpha(alpha)
+    color = controls.color_mode(preserve_color)
+    if style is None:
+        raise ArgumentError("no style given; pass a style image (or a StyleCode from din.encode_style)")
     if int(stroke_dilation) != stroke_dilation or stroke_dilation < 1:
         raise ArgumentError(f"stroke_dilation={stroke_dilation} must be a whole number >= 1")
     model = model if model is not None else pretrained()
     dev = next(model.parameters()).device
     c = assets.resolve(content, size).to(dev)
+    # three down/up-sampling stages need sides that are multiples of 8: DIN resizes to the nearest
+    # ones (padding instead measurably weakens the style at the lessons' quick sizes)
     h, w = c.shape[-2:]
     c8 = images.resize(c, (max(8, round(h / 8) * 8), max(8, round(w / 8) * 8))) if (h % 8 or w % 8) else c
     if isinstance(style, StyleCode):
+        if color == "histogram":
+            raise ArgumentError("preserve_color='histogram' recolours the style image, and a cached "
+                                "StyleCode has none; pass the style image itself")
         code = style
     else:
         s = assets.resolve(style, style_size or size).to(dev)
-        code = model.encode_style(s)
+        code = encode_style(controls.recolor_style(s, c, color), model=model)
     m = None if stroke_mask is None else _as_mask(stroke_mask, c8)
-    was = model.training
-    model.eval()
-    out = model(c8, code, alpha=alpha, deformable=deformable, offset_scale=offset_scale, stroke_mask=m,
-                stroke_dilation=int(stroke_dilation)).clamp(0, 1)
-    model.train(was)
+    with ops.eval_mode(model):
+        out = model(c8, code, alpha=alpha, deformable=deformable, offset_scale=offset_scale, stroke_mask=m,
+                    stroke_dilation=int(stroke_dilation))
+    out = out.clamp(0, 1)
     if out.shape[-2:] != (h, w):
         out = images.resize(out, (h, w)).clamp(0, 1)
-    if preserve_color:
-        from ..stats import luminance_transfer
-        out = luminance_transfer(out, c)
-    return out
+    return controls.keep_luminance(out, c, color)
+
+
+@torch.no_grad()
+def encode_style(style, model: DIN | None = None, size: int | None = None) -> StyleCode:
+    """The style's dynamic weights and biases, computed once (``model.encode_style``); ``stylize``
+    takes the result as ``style``. ``style``: a tensor, path or bundled name."""
+    model = model if model is not None else pretrained()
+    s = assets.resolve(style, size).to(next(model.parameters()).device)
+    with ops.eval_mode(model):
+        return model.encode_style(s)
 
 
 def pretrained(name: str = "default") -> DIN:

@@ -32,14 +32,17 @@ from typing import Callable, Mapping, Sequence
 import torch
 import torch.nn as nn
 
-from .. import assets, config, images, stats
+from .. import assets, config, controls, images, stats
 from ..encoders import check_layers, vgg19
 from ..errors import ArgumentError, CheckpointError
 from ..losses import content_loss, gram_style_loss, layer_weights as _layer_weights, tv_loss
 
+#: ``stylize``'s ``style`` is a picture: a tensor, a path or a bundled name (``methods.Method``).
+STYLE_INPUT = "image"
+
 INITS = ("content", "noise", "style")
 OPTIMIZERS = ("lbfgs", "adam")
-PRESERVE = (None, "luminance", "histogram")
+PRESERVE = (None,) + controls.COLOR_MODES
 
 
 @dataclass
@@ -223,17 +226,6 @@ def _as_list(style):
     return [style]
 
 
-def _style_weights(style_weights, n):
-    if style_weights is None:
-        return [1.0] * n
-    w = [float(v) for v in (style_weights if isinstance(style_weights, (list, tuple)) else [style_weights])]
-    if len(w) != n:
-        raise ArgumentError(f"style_weights has {len(w)} entries for {n} style images; give one weight per style")
-    if any(v < 0 or not math.isfinite(v) for v in w) or sum(w) <= 0:
-        raise ArgumentError(f"style_weights={w} must be >= 0 with a positive sum")
-    return w
-
-
 def _steps_per_scale(steps, scales):
     if isinstance(steps, (list, tuple)):
         if len(steps) != len(scales):
@@ -256,7 +248,7 @@ def run(content, style, *, content_layers: Sequence[str] | None = None,
         style_weight: float | None = None, tv_weight: float | None = None, init: str | torch.Tensor | None = None,
         optimizer: str | None = None, steps: int | Sequence[int] | None = None, size: int | None = None,
         scales: Sequence[int] | None = None, pooling: str | None = None, lr: float | None = None,
-        style_weights: Sequence[float] | None = None, preserve_color: str | None = None,
+        style_weights: Sequence[float] | None = None, preserve_color=None,
         style_scale: float | None = None, seed: int | None = None, callback: Callable | None = None,
         progress: bool = True, device=None, cfg: Config | None = None) -> Result:
     """Optimise an image; returns ``Result(image, history)``. Every control defaults to ``cfg``
@@ -274,9 +266,9 @@ def run(content, style, *, content_layers: Sequence[str] | None = None,
     - ``size``: long side of the output; ``scales=(256, 512, 1024)`` optimises coarse to fine:
       ``steps`` (an int, or one per scale) at each size, the result upsampled to start the next.
     - ``pooling``: "max" or "avg" in the encoder.
-    - ``preserve_color``: None, "luminance" (transfer on luminance only, then put back the
-      content's colour; Gatys et al. 2017 Sec. 5.1) or "histogram" (match the style's colour mean
-      and covariance to the content's first; Sec. 5.2).
+    - ``preserve_color``: None / False, "luminance" or True (transfer on luminance only, then put
+      back the content's colour; Gatys et al. 2017 Sec. 5.1) or "histogram" (match the style's
+      colour mean and covariance to the content's first; Sec. 5.2); see ``stylelab.controls``.
     - ``callback(step, image, losses)``: called after every step with a copy of the image.
     """
     cfg = cfg if cfg is not None else Config()
@@ -296,7 +288,7 @@ def run(content, style, *, content_layers: Sequence[str] | None = None,
         _check_choice("init", init, INITS)
     _check_choice("optimizer", optimizer, OPTIMIZERS)
     _check_choice("pooling", pooling, ("max", "avg"))
-    _check_choice("preserve_color", preserve_color, PRESERVE)
+    preserve_color = controls.color_mode(preserve_color)
     for name, v in (("content_weight", a), ("style_weight", b), ("tv_weight", t)):
         if not math.isfinite(float(v)) or v < 0:
             raise ArgumentError(f"{name}={v} must be a finite number >= 0")
@@ -318,7 +310,7 @@ def run(content, style, *, content_layers: Sequence[str] | None = None,
 
     dev = config.device(device)
     styles = [assets.resolve(s).to(dev) for s in _as_list(style)]
-    betas = _style_weights(style_weights, len(styles))
+    betas = controls.style_weights(style_weights, len(styles), normalise=False)
     content_full = assets.resolve(content).to(dev) if content is not None else None
     if isinstance(init, str) and init == "content" and content is None:
         init = "noise"  # texture synthesis has no content to start from
@@ -371,9 +363,18 @@ def _initial(init, content, style, hw, seed, dev) -> torch.Tensor:
     return torch.rand((1, 3) + tuple(hw), generator=g).to(dev)
 
 
-def stylize(content, style, **controls) -> torch.Tensor:
-    """The stylised image, (1,3,H,W) in [0,1]; the controls are those of ``run``."""
-    return run(content, style, **controls).image
+def stylize(content, style=None, *, model=None, size: int | None = None, **controls) -> torch.Tensor:
+    """The stylised image, (1,3,H,W) in [0,1], the content's size (``size``: resize the content's
+    long side first; the optimisation itself runs at ``size``, default ``Config.size``, and the
+    result is resized to the content). The controls are those of ``run``. Gatys et al.'s method has
+    no network to pass as ``model``: it optimises the picture itself."""
+    if model is not None:
+        raise ArgumentError("gatys has no trained network: it optimises the image itself; drop model=")
+    if style is None:
+        raise ArgumentError("no style given; pass a style image (or a list of them)")
+    c = assets.resolve(content, size)
+    out = run(c, style, size=size, **controls).image
+    return images.match_size(out, c) if out.shape[-2:] != c.shape[-2:] else out
 
 
 def synthesize(style, size: int | None = None, **controls) -> torch.Tensor:

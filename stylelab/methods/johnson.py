@@ -29,9 +29,12 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from .. import assets, checkpoints, encoders, losses, stats
+from .. import assets, checkpoints, controls, encoders, images, losses, ops, stats
 from ..errors import ArgumentError
-from ..images import luminance, match_size
+from ..images import luminance
+
+#: ``stylize``'s ``style`` names a style the network was trained on (``methods.Method``).
+STYLE_INPUT = "trained"
 
 NormFactory = Callable[[int], nn.Module]
 
@@ -132,12 +135,12 @@ def build(cfg: Config | None = None) -> TransformNet:
     """The transformation network of ``cfg`` (default: instance norm, upsample + conv)."""
     cfg = cfg or Config()
     net = TransformNet(cfg.norm, cfg.upsample, tuple(cfg.channels), cfg.n_residual)
-    net.config = cfg  # the loss reads its weights and layers from here
+    net.cfg = cfg  # the loss reads its weights and layers from here
     return net
 
 
 def _config_of(model) -> Config:
-    return getattr(model, "config", None) or Config()
+    return getattr(model, "cfg", None) or Config()
 
 
 def perceptual_loss(output: torch.Tensor, content: torch.Tensor, style: torch.Tensor, cfg: Config | None = None,
@@ -196,6 +199,12 @@ def shipped_styles() -> list[str]:
     return sorted(k.split("/", 1)[1] for k in checkpoints.registry() if k.startswith("johnson/"))
 
 
+def trained_styles(model=None) -> list[str]:
+    """The style names ``stylize`` takes: one shipped network per style (``model`` is not asked:
+    a Johnson network does not know the name of its style)."""
+    return shipped_styles()
+
+
 def pretrained(style: str = "default") -> TransformNet:
     """The shipped network trained on ``style`` (``"default"``: ``DEFAULT_STYLE``), offline and
     hash-checked, or a CheckpointError that names the shipped styles and says how to train one."""
@@ -204,10 +213,11 @@ def pretrained(style: str = "default") -> TransformNet:
 
 @torch.no_grad()
 def stylize(content, style=None, *, model: TransformNet | None = None, size: int | None = None,
-            preserve_color: bool = False) -> torch.Tensor:
+            preserve_color=False) -> torch.Tensor:
     """T(content), clamped to [0,1]. Johnson networks are single-style: pass the trained ``model``,
-    or ``style`` = the name of a shipped network (see ``pretrained``). ``preserve_color`` keeps the
-    content's colours (luminance-only transfer, Gatys et al. 2017)."""
+    or ``style`` = the name of a shipped network (see ``pretrained``). ``preserve_color=True`` keeps
+    the content's colours (luminance-only transfer, Gatys et al. 2017; ``stylelab.controls``)."""
+    color = controls.color_mode(preserve_color, style_image=False)
     if model is None:
         if style is not None and not isinstance(style, str):
             raise ArgumentError("a Johnson network is trained for one style; pass model= (a trained network) "
@@ -215,13 +225,10 @@ def stylize(content, style=None, *, model: TransformNet | None = None, size: int
         model = pretrained(style or "default")
     x = assets.resolve(content, size)
     dev = next(model.parameters()).device
-    was = model.training
-    model.eval()
-    y = model(x.to(dev)).clamp(0, 1).cpu()
-    model.train(was)
-    if y.shape[-2:] != x.shape[-2:]:  # odd sizes lose a pixel in the strided convs
-        y = match_size(y, x)
-    return stats.luminance_transfer(y, x) if preserve_color else y
+    xp, hw = images.pad_to_multiple(x.to(dev), 4)   # two stride-2 convs, then two upsamplings
+    with ops.eval_mode(model):
+        y = images.crop_to(model(xp), hw).clamp(0, 1).cpu()
+    return controls.keep_luminance(y, x, color)
 
 
 def checkerboard_score(x: torch.Tensor) -> float:

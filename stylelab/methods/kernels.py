@@ -48,9 +48,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .. import assets, checkpoints, encoders, images, losses, stats
+from .. import assets, checkpoints, controls, encoders, images, losses, ops, stats
 from ..errors import ArgumentError
 from .adain import Decoder
+
+#: ``stylize``'s ``style`` is a picture: a tensor, a path or a bundled name (``methods.Method``).
+STYLE_INPUT = "image"
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 
@@ -301,23 +304,28 @@ def config_dict(cfg: Config) -> dict:
 
 
 @torch.no_grad()
-def stylize(content, style, model: StyleKernels | None = None, *, alpha: float = 1.0, gate: float = 1.0,
-            kernel_size: int | None = None, size: int | None = None, device=None) -> torch.Tensor:
-    """Stylise ``content`` with ``style``: (1,3,H,W) in [0,1].
+def stylize(content, style=None, *, model: StyleKernels | None = None, size: int | None = None,
+            style_size: int | None = None, alpha: float = 1.0, gate: float = 1.0,
+            kernel_size: int | None = None, preserve_color=False) -> torch.Tensor:
+    """Stylise ``content`` with ``style``: (1,3,H,W) in [0,1], the content's size.
 
     Controls: ``alpha`` (0 = content features, 1 = full style), ``gate`` (CGM strength in [0,1]:
     0 ignores the gate, 1 applies the learned one), ``kernel_size`` (odd, at most the trained k:
-    use only the central taps; 1 = per-pixel scaling with no spatial neighbourhood).
-    Uses the shipped model unless ``model`` is given.
+    use only the central taps; 1 = per-pixel scaling with no spatial neighbourhood),
+    ``preserve_color`` (``stylelab.controls``). Uses the shipped model unless ``model`` is given;
+    runs on the model's device and leaves the model as it was.
     """
-    if not 0.0 <= alpha <= 1.0:
-        raise ArgumentError(f"alpha={alpha} must be in [0, 1] (0 = content, 1 = full style)")
+    alpha = controls.check_alpha(alpha)
+    color = controls.color_mode(preserve_color)
+    if style is None:
+        raise ArgumentError("no style given; pass a style image")
     model = model if model is not None else pretrained()
-    dev = next(model.parameters()).device if device is None else torch.device(device)
-    model = model.to(dev).eval()
+    dev = next(model.parameters()).device
     c = assets.resolve(content, size).to(dev)
-    s = assets.resolve(style, size).to(dev)
+    s = controls.recolor_style(assets.resolve(style, style_size or size).to(dev), c, color)
     images.check_size(c, "content")
     images.check_size(s, "style")
-    out = model(c, s, gate=gate, kernel_size=kernel_size, alpha=alpha)
-    return images.match_size(out.clamp(0, 1), c)
+    c8, hw = images.pad_to_multiple(c, 8)   # the decoder's three upsamplings
+    with ops.eval_mode(model):
+        out = model(c8, s, gate=gate, kernel_size=kernel_size, alpha=alpha)
+    return controls.keep_luminance(images.crop_to(out, hw).clamp(0, 1), c, color)

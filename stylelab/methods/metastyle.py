@@ -45,10 +45,13 @@ import torch
 import torch.nn as nn
 from torch.func import functional_call
 
-from .. import assets, checkpoints, config as _config, images, losses, stats
+from .. import assets, checkpoints, config as _config, controls, images, losses, ops, stats
 from ..encoders import vgg19
 from ..errors import ArgumentError, ImageError
 from .johnson import TransformNet
+
+#: ``stylize``'s ``style`` is a picture: a tensor, a path or a bundled name (``methods.Method``).
+STYLE_INPUT = "image"
 
 ORDERS = ("first", "second", "auto")
 ADAPTS = ("all", "norm")
@@ -89,14 +92,14 @@ def build(cfg: Config | None = None) -> TransformNet:
     """The shared initialisation theta: a TransformNet with instance normalisation."""
     cfg = cfg or Config()
     net = TransformNet(norm="instance", channels=tuple(cfg.channels), n_residual=cfg.n_residual)
-    net.config = cfg  # the trainer's meta step reads its bilevel settings from here
+    net.cfg = cfg  # the meta step reads its bilevel settings from here
     return net
 
 
 def config_of(model: nn.Module) -> Config:
     """The Config ``model`` was built (or meta-trained) with: a shipped start carries its own
     inner-loop step size, which ``adapt`` must take to get the start's head start."""
-    cfg = getattr(model, "config", None)
+    cfg = getattr(model, "cfg", None)
     return cfg if isinstance(cfg, Config) else Config()
 
 
@@ -435,19 +438,26 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def stylize(content, style, model: nn.Module | None = None, steps: int | None = None,
-            cfg: Config | None = None, *, params: str | None = None, size: int | None = None,
-            adapt_content=None, progress: bool = True) -> torch.Tensor:
+def stylize(content, style=None, *, model: nn.Module | None = None, size: int | None = None,
+            steps: int | None = None, cfg: Config | None = None, params: str | None = None,
+            adapt_size: int | None = None, adapt_content=None, preserve_color=False,
+            progress: bool = True) -> torch.Tensor:
     """Stylise ``content`` with ``style``: adapt ``model`` (default: the shipped meta-learned one) to
     the style in ``steps`` updates -- once per (model, style, steps, params); later calls reuse the
-    adapted network -- then one forward pass. Returns (1,3,H,W) in [0,1].
+    adapted network -- then one forward pass. Returns (1,3,H,W) in [0,1], the content's size
+    (``size``: resize the content's long side first).
 
-    ``adapt_content`` are the photos the adaptation trains on (default: the bundled ones).
+    ``adapt_content`` are the photos the adaptation trains on (default: the bundled ones), at
+    ``adapt_size`` (default ``cfg.size``); ``preserve_color``: see ``stylelab.controls``.
     """
+    color = controls.color_mode(preserve_color)
+    if style is None:
+        raise ArgumentError("no style given; MetaStyle adapts to a style image, pass one")
     model = model if model is not None else pretrained()
     cfg = cfg or config_of(model)
-    size = size or cfg.size
-    style_t = assets.resolve(style)
+    size, content_size = adapt_size or cfg.size, size
+    x = assets.resolve(content, content_size)
+    style_t = controls.recolor_style(assets.resolve(style), x, color)
     key = (_model_key(model), _fingerprint(_square(style_t, size)), steps, params or cfg.adapt, size,
            tuple(sorted(asdict(cfg).items())), None if adapt_content is None else str(adapt_content))
     fast = _CACHE.get(key)
@@ -459,12 +469,11 @@ def stylize(content, style, model: nn.Module | None = None, steps: int | None = 
             _CACHE.popitem(last=False)
     else:
         _CACHE.move_to_end(key)
-    x = assets.resolve(content)
-    h, w = x.shape[-2:]
-    x = images.resize(x, (max(4, h - h % 4), max(4, w - w % 4)))
     device = next(fast.parameters()).device
-    with torch.no_grad():
-        return fast(x.to(device)).clamp(0.0, 1.0)
+    xp, hw = images.pad_to_multiple(x.to(device), 4)   # two stride-2 convs, then two upsamplings
+    with torch.no_grad(), ops.eval_mode(fast):
+        out = images.crop_to(fast(xp), hw).clamp(0.0, 1.0)
+    return controls.keep_luminance(out, x, color)
 
 
 def pretrained(name: str = "default") -> TransformNet:

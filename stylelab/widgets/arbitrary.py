@@ -52,12 +52,12 @@ def adain_panel(content: torch.Tensor, styles, model, width: int = 256) -> W.VBo
         mask = adain_mask(mask_kind.value, content, threshold.value)
         if mask is not None:
             return adain.stylize(content, feats[:2], alpha=alpha.value, mask=mask,
-                                 preserve_color=color.value, model=model)
+                                 preserve_color="histogram" if color.value else False, model=model)
         w = [s.value for s in weights]
         if sum(w) <= 0:
             raise ValueError("all style weights are zero")
         return adain.stylize(content, feats, alpha=alpha.value, style_weights=w,
-                             preserve_color=color.value, model=model)
+                             preserve_color="histogram" if color.value else False, model=model)
 
     controls = [alpha] + (weights if len(styles) > 1 else []) + [color]
     if len(styles) >= 2:
@@ -93,7 +93,7 @@ def din_panel(model, content: torch.Tensor, style, width: int = 256) -> W.VBox:
         return m
 
     def compute() -> torch.Tensor:
-        return din.stylize(content, code, model, alpha=alpha.value, deformable=deformable.value,
+        return din.stylize(content, code, model=model, alpha=alpha.value, deformable=deformable.value,
                            offset_scale=offset_scale.value, stroke_mask=mask(), stroke_dilation=dilation.value)
 
     controls = [alpha, deformable, offset_scale, stroke, dilation]
