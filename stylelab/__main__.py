@@ -1,34 +1,7 @@
-"""Command line: ``python -m stylelab {stylize,train,bench,demo} ...`` (``--help`` on each)."""
-from __future__ import annotations
-
-import argparse
-import importlib
+"""``python -m stylelab {stylize,train,bench,demo} ...``: see ``stylelab.cli``."""
 import sys
 
-from .errors import StylelabError
-
-COMMANDS = {
-    "stylize": ("stylelab.cli_stylize", "stylise an image with any method"),
-    "train": ("stylelab.train", "train a method's network"),
-    "bench": ("stylelab.bench.cli", "measure methods: time, size, FLOPs, quality"),
-    "demo": ("stylelab.demo", "render the gallery of every method on the bundled assets"),
-}
-
-
-def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
-        p = argparse.ArgumentParser(prog="python -m stylelab", description="stylelab command line")
-        p.add_argument("command", choices=sorted(COMMANDS), help="; ".join(f"{k}: {v[1]}" for k, v in COMMANDS.items()))
-        p.parse_args(argv[:1])
-        return 2
-    module = importlib.import_module(COMMANDS[argv[0]][0])
-    try:
-        return int(module.main(argv[1:]) or 0)
-    except StylelabError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-
+from .cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

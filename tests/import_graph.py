@@ -26,7 +26,7 @@ LAYERS = (
     ("methods",),
     ("train",),
     ("bench", "plots", "widgets"),
-    ("demo", "cli", "cli_stylize", "__main__"),
+    ("cli", "__main__"),
 )
 
 

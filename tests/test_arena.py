@@ -67,7 +67,7 @@ def test_unknown_method_is_reported_not_crashed(tiny_pairs):
 
 
 def test_demo_writes_gallery(tmp_path):
-    from stylelab import demo
+    from stylelab.cli import demo
     assert demo.main(["--out", str(tmp_path), "--size", "64", "--gatys-steps", "2", "--methods", "gatys",
                       "johnson", "--no-table"]) == 0
     from PIL import Image

@@ -20,14 +20,14 @@ KNOWN_UPWARD = {
 #: Modules still longer than MAX_LINES, with their length when this list was written.
 MAX_LINES = 400
 KNOWN_LONG = {
-    "stylelab.train": 745,
+    "stylelab.train": 654,
     "stylelab.methods.metastyle": 502,
     "stylelab.methods.din": 461,
     "stylelab.methods.gatys": 429,
 }
 
 #: In-function imports of stylelab modules; the number may only go down.
-MAX_LAZY = 56
+MAX_LAZY = 54
 
 
 def test_the_graph_reader_sees_the_package():

@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 
 from stylelab import ArgumentError, CheckpointError, ImageError, checkpoints, images, methods, train, weights
+from stylelab.cli import train as train_cli
 
 
 # ---------------------------------------------------------------- a toy method of the same shape
@@ -407,7 +408,7 @@ def test_cli_learns_a_new_style_from_a_shipped_start_within_minutes(tmp_path):
     if "johnson/starry_night" not in checkpoints.registry():
         pytest.skip("no Johnson network ships")
     out = tmp_path / "mine"
-    assert train.main(["johnson", "--style", "great_wave", "--from", "johnson/starry_night", "--minutes", "0.002",
+    assert train_cli.main(["johnson", "--style", "great_wave", "--from", "johnson/starry_night", "--minutes", "0.002",
                        "--steps", "500", "--size", "48", "--batch-size", "1", "--out", str(out), "--quiet"]) == 0
     meta = torch.load(out / "johnson.pth", weights_only=True)["meta"]
     assert 1 <= meta["steps"] < 500                     # the clock stopped it, not the steps

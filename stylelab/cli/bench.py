@@ -10,6 +10,8 @@ import importlib
 import importlib.util
 import sys
 
+from ..bench import arena
+
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -18,5 +20,4 @@ def main(argv=None) -> int:
     if first and len(names) >= 1 and importlib.util.find_spec(f"stylelab.bench.{first}") is not None \
             and not (len([n for n in names if importlib.util.find_spec(f"stylelab.methods.{n}")]) > 1):
         return int(importlib.import_module(f"stylelab.bench.{first}").main(argv[1:]) or 0)
-    from . import arena
     return int(arena.main(argv) or 0)

@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from . import assets, images, methods
+from .. import assets, images, methods, train
+from ..errors import ArgumentError
+from . import common
 
 
 def main(argv=None) -> int:
@@ -14,19 +16,21 @@ def main(argv=None) -> int:
     p.add_argument("style", help="image file, bundled asset name, or a style the model was trained on")
     p.add_argument("-o", "--out", default="stylized.png")
     p.add_argument("--size", type=int, default=512, help="long side of the output (px)")
-    p.add_argument("--model", default=None, help="an exported checkpoint to use instead of the shipped one")
+    common.add_model(p)
     p.add_argument("--controls", default="{}", help='method controls as JSON, e.g. \'{"alpha": 0.7}\'')
     a = p.parse_args(argv)
     mod = methods.get(a.method)
-    kw = json.loads(a.controls)
+    try:
+        kw = json.loads(a.controls)
+    except ValueError as e:
+        raise ArgumentError(f"--controls {a.controls!r} is not JSON ({e}); e.g. '{{\"alpha\": 0.7}}'") from None
+    if not isinstance(kw, dict):
+        raise ArgumentError(f"--controls {a.controls!r} must be a JSON object of control names and values")
     if a.model:
-        from .train import load_model
-        kw["model"] = load_model(a.method, a.model)
+        kw["model"] = train.load_model(mod, a.model)
     content = assets.resolve(a.content, a.size)
-    style = a.style if a.method in ("johnson", "cin") else assets.resolve(a.style, a.size)
-    out = mod.stylize(content, style, **kw)
-    if isinstance(out, tuple):
-        out = out[0]
-    images.save(out, a.out)
+    # a picture for the arbitrary-style methods; the name of a trained style for the others
+    style = assets.resolve(a.style, a.size) if mod.STYLE_INPUT == methods.STYLE_IMAGE else a.style
+    images.save(mod.stylize(content, style, **kw), a.out)
     print(f"wrote {a.out}")
     return 0

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import torch
 
-from . import config, methods
-from .bench import arena
-from .plots import gallery
+from .. import config, methods
+from ..bench import arena
+from ..plots import gallery
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def main(argv=None) -> int:
