@@ -20,7 +20,6 @@ KNOWN_UPWARD = {
 #: Modules still longer than MAX_LINES, with their length when this list was written.
 MAX_LINES = 400
 KNOWN_LONG = {
-    "stylelab.train": 654,
     "stylelab.methods.metastyle": 502,
     "stylelab.methods.din": 461,
     "stylelab.methods.gatys": 429,

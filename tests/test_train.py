@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -361,7 +362,7 @@ def test_config_overrides_parse_each_field_type():
 
 def test_a_time_budget_stops_early_and_still_exports(folder, tmp_path, monkeypatch):
     clock = iter(range(0, 10_000, 10))  # every perf_counter call: 10 s later
-    monkeypatch.setattr(train.time, "perf_counter", lambda: float(next(clock)))
+    monkeypatch.setattr(time, "perf_counter", lambda: float(next(clock)))
     seen = []
     res = run(folder, tmp_path / "a", steps=50, minutes=1.0, callback=lambda s, m, t: seen.append((s, t)))
     assert 1 <= len(res.history) < 50          # stopped by the clock, after at least one step
@@ -428,7 +429,7 @@ def test_adjustable_starts_from_a_johnson_network_of_its_size():
     assert (cfg.channels, cfg.n_residual, cfg.style_name) == ((8, 16, 32), 2, "starry_night")
     net = adjustable.build(cfg)
     state = adjustable.state_from(net, meta, single.state_dict())
-    train._load_matching(net, state, "johnson")
+    train.load_matching(net, state, "johnson")
     with torch.no_grad():
         net.lam[2].weight.zero_()  # without Lambda's alpha-dependent parts every alpha is the Johnson network
         x = torch.rand(1, 3, 32, 32)

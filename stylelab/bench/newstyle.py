@@ -57,7 +57,7 @@ def learn_style(style, start: str = "johnson/starry_night", *, minutes: float = 
         if got["meta"].get("method") not in ("johnson", "cin", "metastyle"):
             raise ArgumentError(f"start {start!r} is a {got['meta'].get('method')!r} model; use scratch, "
                                 "johnson/<style>, cin/default(:norm) or metastyle/default")
-        train._load_matching(model, johnson.state_from(model, got["meta"], got["state"]), base)
+        train.load_matching(model, johnson.state_from(model, got["meta"], got["state"]), base)
     elif norm_only:
         raise ArgumentError("scratch:norm would train only the norms of random convolutions; use scratch")
     params = norm_parameters(model) if norm_only else None
