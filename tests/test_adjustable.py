@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from stylelab import images
 from stylelab.errors import ArgumentError, CheckpointError
 from stylelab.methods import adjustable as A
+from stylelab.train import recipes
 
 
 def small_cfg(**kw):
@@ -75,7 +76,7 @@ def test_eq9_each_layer_divided_by_its_moving_average(content, style):
 
 
 def test_training_lowers_the_loss(content, style):
-    r = A.fit([content], style, steps=8, size=32, cfg=small_cfg(lr=1e-2), progress=False)
+    r = recipes.fit_adjustable([content], style, steps=8, size=32, cfg=small_cfg(lr=1e-2), progress=False)
     raw = r.model.loss_ema  # the EMA started at the first loss and follows the falling losses
     assert int(r.model.ema_steps) == 8 and torch.isfinite(raw).all()
     x = images.center_crop(content, 32)
@@ -86,7 +87,7 @@ def test_training_lowers_the_loss(content, style):
 
 
 def test_retrain_fixed_uses_johnsons_network_and_pretrained_names_are_checked(content, style):
-    r = A.retrain_fixed([content], style, [0.0, 1.0, 0.0], steps=2, size=32, cfg=small_cfg(), progress=False)
+    r = recipes.retrain_fixed_alpha([content], style, [0.0, 1.0, 0.0], steps=2, size=32, cfg=small_cfg(), progress=False)
     assert torch.equal(r.model.fixed_alpha, torch.tensor([[1.0, 0.0, 1.0, 0.0]]))
     assert r.history[0]["style_relu2_2"] == 0.0 and r.history[0]["style_relu3_4"] > 0
     with pytest.raises(CheckpointError, match="no pretrained adjustable/other"):

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from stylelab import images
 from stylelab.errors import ArgumentError, CheckpointError
 from stylelab.methods import cin
+from stylelab.train import recipes
 
 
 def small_cfg(n=2, **kw):
@@ -71,7 +72,7 @@ def test_bad_style_choices_raise(style):
 
 
 def test_training_lowers_the_loss_and_adding_a_style_leaves_the_others_untouched(content, style):
-    r = cin.fit([content], [style, content.flip(-1)], steps=6, size=32, cfg=small_cfg(), lr=1e-2,
+    r = recipes.fit_cin([content], [style, content.flip(-1)], steps=6, size=32, cfg=small_cfg(), lr=1e-2,
                 progress=False, names=["a", "b"])
     hist = r.curve("style")
     assert min(hist[-3:]) < hist[0]
@@ -79,7 +80,7 @@ def test_training_lowers_the_loss_and_adding_a_style_leaves_the_others_untouched
     x = images.center_crop(content, 40)
     before = [cin.stylize(x, i, model=model) for i in range(2)]
     shared = {k: v.clone() for k, v in model.state_dict().items()}
-    add = cin.add_style(model, images.center_crop(style, 48).flip(-2), steps=6, content=[content], size=32,
+    add = recipes.add_cin_style(model, images.center_crop(style, 48).flip(-2), steps=6, content=[content], size=32,
                         name="new", progress=False)
     assert model.n_styles == 3 and model.style_names == ["a", "b", "new"]
     assert add.curve("style")[-1] < add.curve("style")[0]

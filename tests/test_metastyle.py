@@ -8,6 +8,7 @@ import torch.nn as nn
 import stylelab
 from stylelab import assets
 from stylelab.methods import metastyle as ms
+from stylelab.train import recipes
 
 S = 32  # px: the smallest side the VGG encoder takes
 
@@ -100,7 +101,7 @@ def test_meta_training_through_the_trainer_lowers_the_adapted_loss(data):
     content, style = data
     cfg = tiny_cfg(lr=3e-3)
     styles = [ms._square(assets.load(n, 64), S) for n in ("the_scream", "great_wave", "brick_texture")]
-    r = ms.meta_train(list(content.split(1)), styles, cfg, steps=4, size=S, progress=False)
+    r = recipes.meta_train(list(content.split(1)), styles, cfg, steps=4, size=S, progress=False)
     assert len(r.history) == 4 and {"before", "total", "content", "style"} <= set(r.history[0])
     h = r.history
     assert h[-1]["total"] < h[0]["total"]
@@ -113,11 +114,11 @@ def test_degenerate_inputs_raise_clear_errors(data, tmp_path):
     one.mkdir()
     stylelab.images.save(style, one / "only.png")
     with pytest.raises(stylelab.ImageError, match="at least 2 style images"):
-        ms.meta_train(list(content.split(1)), one, tiny_cfg(), steps=1, size=S, progress=False)
+        recipes.meta_train(list(content.split(1)), one, tiny_cfg(), steps=1, size=S, progress=False)
     with pytest.raises(stylelab.ArgumentError, match="batch_size"):
-        ms.meta_train(list(content.split(1)), [style, style], tiny_cfg(batch_size=1), steps=1, size=S)
+        recipes.meta_train(list(content.split(1)), [style, style], tiny_cfg(batch_size=1), steps=1, size=S)
     with pytest.raises(stylelab.ArgumentError, match="order"):
-        ms.meta_train(list(content.split(1)), [style, style], tiny_cfg(order="third"), steps=1, size=S)
+        recipes.meta_train(list(content.split(1)), [style, style], tiny_cfg(order="third"), steps=1, size=S)
     with pytest.raises(stylelab.ArgumentError, match="adapt"):
         ms.adapt(style, steps=1, model=ms.build(tiny_cfg()), cfg=tiny_cfg(), params="some")
     with pytest.raises(stylelab.CheckpointError, match="no pretrained metastyle/other"):

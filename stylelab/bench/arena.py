@@ -21,6 +21,7 @@ from typing import Callable
 import torch
 
 from .. import assets, config, images
+from ..data import image_files
 from ..errors import CheckpointError, StylelabError
 from . import flops as count_flops, parameters, peak_memory_mb, quality, time_ms
 
@@ -225,7 +226,6 @@ def run(names=None, pairs=None, sizes=(256, 512), runs: int = 5, device=None, ga
 
 def load_pairs(folder) -> list:
     """``folder/content/*`` x ``folder/style/*``, paired in order (the shorter list repeats)."""
-    from ..train import image_files
     folder = Path(folder)
     cs, ss = image_files(folder / "content"), image_files(folder / "style")
     n = max(len(cs), len(ss))

@@ -14,7 +14,6 @@ import statistics
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from . import peak_memory_mb, quality

@@ -19,14 +19,14 @@ import time
 
 import torch
 
+from .. import assets, config
+from ..errors import CheckpointError
+from ..methods import metastyle as ms
+from ..train import recipes
 from . import parameters, time_ms
 
 
 def main(argv=None) -> int:
-    from .. import assets, config
-    from ..errors import CheckpointError
-    from ..methods import metastyle as ms
-
     p = argparse.ArgumentParser(prog="python -m stylelab bench metastyle", description=__doc__.splitlines()[0])
     p.add_argument("--size", type=int, default=256, help="adaptation and inference size, px (256)")
     p.add_argument("--steps", type=int, default=10, help="K, adaptation steps (10)")
@@ -56,7 +56,7 @@ def main(argv=None) -> int:
         meta_note = "shipped checkpoint"
     except CheckpointError:
         t0 = time.perf_counter()
-        meta = ms.meta_train(train_photos, train_styles, cfg, steps=a.meta_steps, size=a.train_size,
+        meta = recipes.meta_train(train_photos, train_styles, cfg, steps=a.meta_steps, size=a.train_size,
                              seed=a.seed, device=a.device, progress=False).model
         meta_note = (f"no checkpoint ships yet: meta-trained here for {a.meta_steps} outer steps at "
                      f"{a.train_size} px ({time.perf_counter() - t0:.0f} s)")
@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     torch.manual_seed(a.seed)
     random_init = ms.build(cfg).to(dev)
     t0 = time.perf_counter()
-    johnson = ms.train_single_style(train_photos, train_styles[0], cfg, steps=a.johnson_steps,
+    johnson = recipes.train_single_style(train_photos, train_styles[0], cfg, steps=a.johnson_steps,
                                     size=a.train_size, seed=a.seed, device=a.device, progress=False).model
     print(f"Johnson start: trained on '{train_styles[0]}' for {a.johnson_steps} steps at {a.train_size} px "
           f"({time.perf_counter() - t0:.0f} s)")

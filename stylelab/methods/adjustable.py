@@ -32,7 +32,6 @@ Choices where the description is silent (our choices):
 from __future__ import annotations
 
 import sys
-from types import SimpleNamespace
 from dataclasses import asdict, dataclass
 from typing import Mapping
 
@@ -311,27 +310,6 @@ def loss(model, batch: dict) -> dict:
     weighted = (scale * alpha * per / model.loss_ema.clamp_min(1e-12)).mean(0)
     names = [f"content_{l}" for l in cfg.content_layers] + [f"style_{l}" for l in cfg.style_layers]
     return dict(zip(names, weighted))
-
-
-def fit(content, style, *, steps: int = 2000, size: int = 256, cfg: Config | None = None, **train_kwargs):
-    """Train the adjustable network on one style (a thin wrapper of ``train.train``)."""
-    from .. import train as _train
-    cfg = cfg or Config()
-    if isinstance(style, str) and not cfg.style_name:
-        cfg = Config(**{**asdict(cfg), "style_name": style})
-    return _train.train(sys.modules[__name__], content, style, size=size, steps=steps, cfg=cfg, **train_kwargs)
-
-
-def retrain_fixed(content, style, alpha_s, *, alpha_c: float = 1.0, steps: int = 2000, size: int = 256,
-                  cfg: Config | None = None, **train_kwargs):
-    """Train Johnson's network (plain IN, same size and loss) with the per-layer weights fixed to
-    ``alpha_s`` / ``alpha_c``: what one had to do for every setting before the adjustable network."""
-    from .. import train as _train
-    cfg = cfg or Config()
-    alpha = make_alpha(SimpleNamespace(cfg=cfg), alpha_s, alpha_c)
-    model = FixedAlphaNet(cfg, alpha)
-    return _train.train(sys.modules[__name__], content, style, size=size, steps=steps, cfg=cfg, model=model,
-                        **train_kwargs)
 
 
 @torch.no_grad()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import torch
 import torch.nn as nn
@@ -253,51 +252,6 @@ def loss(model: CINNet, batch: dict) -> dict:
     if cfg.tv_weight:
         terms["tv"] = cfg.tv_weight * losses.tv_loss(out)
     return terms
-
-
-def fit(content, styles: Sequence, *, steps: int = 2000, size: int = 256, cfg: Config | None = None,
-        names: Sequence[str] | None = None, **train_kwargs):
-    """Train one network on ``styles`` (a list of images or asset names): a thin wrapper of
-    ``train.train`` that sets ``n_styles`` and the names. Returns the trainer's Result."""
-    from .. import train as _train
-    styles = list(styles)
-    if names is None:
-        names = [s if isinstance(s, str) else f"style {i}" for i, s in enumerate(styles)]
-    cfg = Config(**{**asdict(cfg or Config()), "n_styles": len(styles), "style_names": tuple(names)})
-    style_imgs = [assets.resolve(s) if isinstance(s, str) else s for s in styles]
-    return _train.train(sys.modules[__name__], content, style_imgs, size=size,
-                        steps=steps, cfg=cfg, **train_kwargs)
-
-
-def add_style(model: CINNet, style_image, steps: int = 200, *, content=None, size: int = 256,
-              name: str | None = None, lr: float = 1e-2, init: str = "mean", seed: int = 0,
-              batch_size: int | None = None, progress: bool = True):
-    """Teach a trained network one more style by training only that style's (gamma, beta).
-
-    Every convolution stays frozen, so the styles already learned are untouched. ``content``
-    defaults to the bundled content photos. Returns the trainer's Result (its model is ``model``).
-    """
-    from .. import train as _train
-    if steps < 1:
-        raise ArgumentError(f"steps={steps} must be at least 1")
-    if name is None and isinstance(style_image, str):
-        name = style_image
-    style = assets.resolve(style_image) if isinstance(style_image, str) else style_image
-    content = content if content is not None else assets.names("content")
-    new = model.add_style(name, init)
-    index = model.n_styles - 1
-    frozen = [p for p in model.parameters() if p.requires_grad and all(p is not q for q in new)]
-    for p in frozen:
-        p.requires_grad_(False)
-    model.style_map = [index]
-    try:
-        return _train.train(sys.modules[__name__], content, [style], size=size,
-                            steps=steps, lr=lr, seed=seed, model=model, cfg=model.cfg, params=new,
-                            batch_size=batch_size, progress=progress)
-    finally:
-        model.style_map = None
-        for p in frozen:
-            p.requires_grad_(True)
 
 
 # ---------------------------------------------------------------- checkpoints

@@ -46,8 +46,9 @@ import torch.nn as nn
 from torch.func import functional_call
 
 from .. import assets, checkpoints, config as _config, controls, images, losses, ops, stats
+from ..data import image_files
 from ..encoders import vgg19
-from ..errors import ArgumentError, ImageError
+from ..errors import ArgumentError
 from .johnson import TransformNet
 
 #: ``stylize``'s ``style`` is a picture: a tensor, a path or a bundled name (``methods.Method``).
@@ -103,7 +104,7 @@ def config_of(model: nn.Module) -> Config:
     return cfg if isinstance(cfg, Config) else Config()
 
 
-def _check(cfg: Config) -> Config:
+def check_config(cfg: Config) -> Config:
     if cfg.order not in ORDERS:
         raise ArgumentError(f"order={cfg.order!r} is unknown; use one of {ORDERS}")
     if cfg.adapt not in ADAPTS:
@@ -214,7 +215,7 @@ def meta_step(model: nn.Module, tasks, optimizer: torch.optim.Optimizer, cfg: Co
     The outer gradient is the mean over tasks of grad_theta L_s(theta_s'; query), exact (second
     order) or with d theta'/d theta = I (first order).
     """
-    _check(cfg)
+    check_config(cfg)
     if not tasks:
         raise ArgumentError("meta_step got no tasks; give at least one (style, support, query)")
     device = next(model.parameters()).device
@@ -270,41 +271,12 @@ def tasks_from_batch(batch: dict) -> list:
     return tasks
 
 
-#: the Config train_step uses (set it, or pass cfg= to meta_train, to change the bilevel settings)
-TRAIN_CONFIG: Config | None = None
-
-
 def train_step(model: nn.Module, batch: dict, optimizer: torch.optim.Optimizer, step: int) -> dict:
     """The trainer's hook: one bilevel (meta) step on a batch. ``stylelab.train.train("metastyle", ...)``
-    calls this instead of its default step. Settings come from ``TRAIN_CONFIG`` when set, else from
-    the Config the network was built with (``train metastyle --set tasks=2`` reaches it), else Config()."""
-    cfg = TRAIN_CONFIG or config_of(model)
+    calls this instead of its default step. Its settings are the network's own, ``model.cfg``
+    (``train metastyle --set tasks=2`` and ``recipes.meta_train(cfg=...)`` set them)."""
+    cfg = config_of(model)
     return meta_step(model, tasks_from_batch(batch)[:max(1, cfg.tasks)], optimizer, cfg)
-
-
-def meta_train(content, styles, cfg: Config | None = None, *, steps: int = 1000, size: int = 256,
-               seed: int = 0, model: nn.Module | None = None, device=None, progress: bool = True):
-    """Meta-train theta over a folder (or list) of styles through ``stylelab.train``.
-
-    Returns the trainer's Result (``.model`` is the meta-learned initialisation, ``.history`` has
-    the query loss after adaptation, ``total``, and before it, ``before``, per step).
-    """
-    global TRAIN_CONFIG
-    from .. import train as _train
-    cfg = _check(cfg or Config())
-    style_list = _train.load_images(styles, size, "style")
-    if len(style_list) < 2:
-        raise ImageError(f"meta-training needs at least 2 style images, got {len(style_list)}; "
-                         "a meta-learned start must generalise over styles, so add more styles to the folder")
-    if cfg.batch_size < 2:
-        raise ArgumentError(f"batch_size={cfg.batch_size} must be at least 2 (a support and a query row)")
-    previous, TRAIN_CONFIG = TRAIN_CONFIG, cfg
-    try:
-        return _train.train(sys.modules[__name__], content, style_list, size=size, steps=steps,
-                            batch_size=cfg.batch_size, lr=cfg.lr, seed=seed, model=model, cfg=cfg,
-                            device=device, progress=progress)
-    finally:
-        TRAIN_CONFIG = previous
 
 
 # ---------------------------------------------------------------- test time: adapt, stylize
@@ -328,7 +300,6 @@ def content_batch(content=None, size: int = 256) -> torch.Tensor:
     if not isinstance(content, (list, tuple)):
         from pathlib import Path
         if isinstance(content, (str, Path)) and Path(content).is_dir():
-            from ..train import image_files
             content = image_files(content)
         else:
             content = [content]
@@ -371,7 +342,7 @@ def adapt(style, steps: int | None = None, model: nn.Module | None = None, cfg: 
         model = pretrained()
     if not isinstance(model, nn.Module):
         raise ArgumentError(f"model must be an nn.Module (e.g. metastyle.build() or pretrained()), got {type(model).__name__}")
-    cfg = _check(cfg or config_of(model))
+    cfg = check_config(cfg or config_of(model))
     steps = cfg.adapt_steps if steps is None else int(steps)
     if steps < 0:
         raise ArgumentError(f"steps={steps} must be >= 0")
@@ -490,13 +461,3 @@ def single_style_module(cfg: Config | None = None):
     return types.SimpleNamespace(__name__="johnson_baseline", Config=lambda: cfg, build=build,
                                  loss=lambda model, batch: loss(model, batch, cfg))
 
-
-def train_single_style(content, style, cfg: Config | None = None, *, steps: int = 400, size: int = 256,
-                       lr: float = 1e-3, seed: int = 0, device=None, progress: bool = True):
-    """A Johnson network for one ``style`` (the "trained on another style" start), trained with
-    Adam at ``lr`` (Johnson et al.'s 1e-3); trainer Result."""
-    from .. import train as _train
-    cfg = cfg or Config()
-    return _train.train(single_style_module(cfg), content, style, size=size, steps=steps,
-                        batch_size=cfg.batch_size, lr=lr, seed=seed, cfg=cfg, device=device,
-                        progress=progress)

@@ -11,7 +11,7 @@ import torch
 
 from .. import files
 from ..errors import CheckpointError
-from .data import Batches, to_lists, to_tuples
+from ..data import Batches, to_lists, to_tuples
 
 CHECKPOINT = "checkpoint.pt"
 

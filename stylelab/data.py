@@ -10,8 +10,8 @@ from typing import Sequence
 import torch
 from torchvision.transforms.v2 import functional as TF
 
-from .. import assets, images
-from ..errors import ImageError
+from . import assets, images
+from .errors import ImageError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 
