@@ -11,6 +11,8 @@ from pathlib import Path
 
 import torch
 
+from .errors import ArgumentError
+
 QUICK: bool = os.environ.get("STYLELAB_QUICK", "").strip().lower() not in ("", "0", "false", "no")
 
 #: Where converted encoder weights are cached.
@@ -40,7 +42,6 @@ def device(name: str | None = None) -> torch.device:
     """The device to compute on: ``name`` if given, else CUDA when present, else CPU."""
     if name is not None:
         if str(name).startswith("cuda") and not torch.cuda.is_available():
-            from .errors import ArgumentError
             raise ArgumentError(f"device {name!r} asked for but no CUDA GPU is visible; use --device cpu")
         return torch.device(name)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")

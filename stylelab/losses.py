@@ -6,6 +6,7 @@ elements, so layers of different size are on comparable scales.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping
 
 import torch
@@ -91,3 +92,25 @@ def mean_std_style_loss(out: Feats, target: Feats, weights: Mapping[str, float] 
 def tv_loss(x: torch.Tensor) -> torch.Tensor:
     """Total variation: mean |x[i+1,j] - x[i,j]| + mean |x[i,j+1] - x[i,j]| (anisotropic, L1)."""
     return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
+
+
+@dataclass
+class ShortRunTerms:
+    """Loss options for short CPU runs of the decoders that invert relu4_1 (AdaIN, DIN); our
+    additions, and the paper's loss with every one at its default:
+
+    - ``train_alpha``, ``pixel_weight``: a reconstruction warm-up: train on the blend
+      (1 - a) f(c) + a T(c, s) at a = ``train_alpha`` (0: an autoencoder of the photo) plus
+      ``pixel_weight`` * ||o - c||^2 in pixels;
+    - ``feature_scale``: divide each loss layer's VGG features by these before comparing them (one
+      per style layer; see ``adain.Config``); empty = raw features;
+    - ``identity_weight``: ``identity_weight`` * ||T(c, c) - c||^2 in pixels (SANet's identity
+      loss): styled with itself, a photo must come back;
+    - ``content_target``: the content term compares the output's relu4_1 with ``"adain"``,
+      AdaIN(f(c), f(s)) (AdaIN's loss), or ``"content"``, the photo's own f(c).
+    """
+    train_alpha: float = 1.0
+    pixel_weight: float = 0.0
+    feature_scale: tuple = ()
+    identity_weight: float = 0.0
+    content_target: str = "adain"

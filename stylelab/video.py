@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import images
+from . import assets, images
 from .errors import ImageError
 
 GIF_SUFFIXES = {".gif"}
@@ -124,7 +124,6 @@ def flicker(out_frames, in_frames) -> float:
 def pan_frames(image, n: int = 12, size: int = 128, zoom: float = 0.6) -> list:
     """A synthetic video: a square window of ``zoom`` times the short side panning across
     ``image`` (a tensor, path or bundled name) left to right, each frame ``size`` px."""
-    from . import assets
     x = assets.resolve(image)
     h, w = x.shape[-2:]
     side = int(min(h, w) * zoom)

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from stylelab import images
+from stylelab import checkpoints, images
 from stylelab.errors import ArgumentError, CheckpointError
 from stylelab.methods import cin
 from stylelab.train import recipes
@@ -94,9 +94,8 @@ def test_training_lowers_the_loss_and_adding_a_style_leaves_the_others_untouched
 def test_export_round_trip_and_the_shipped_network(tmp_path):
     model = cin.build(small_cfg()).eval()
     randomize_styles(model)
-    cin.export(model, tmp_path / "c.pt")
-    from stylelab import checkpoints
-    back = cin.from_checkpoint(checkpoints.load_inference(tmp_path / "c.pt"))
+    checkpoints.export(cin, model, tmp_path / "c.pt")
+    back = checkpoints.load_model(cin, tmp_path / "c.pt")
     assert back.style_names == ["s0", "s1"]
     x = torch.rand(1, 3, 32, 32)
     assert torch.allclose(cin.stylize(x, 1, model=back), cin.stylize(x, 1, model=model), atol=2e-2)

@@ -5,6 +5,7 @@ Method-specific reports live in ``stylelab/bench/<method>.py`` and use the helpe
 """
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -12,6 +13,10 @@ from typing import Callable
 
 import torch
 import torch.nn as nn
+
+from ..encoders import vgg19
+from ..images import luminance, match_size
+from ..stats import gram, mean_std
 
 
 def parameters(model: nn.Module | None, trainable_only: bool = False) -> int:
@@ -64,7 +69,6 @@ def flops(fn: Callable[[], object]) -> int:
 
 def _rss_bytes() -> int:
     with open("/proc/self/statm") as f:
-        import os
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
@@ -115,7 +119,6 @@ def ssim(x: torch.Tensor, y: torch.Tensor, window: int = 11, sigma: float = 1.5)
     """Structural similarity (Wang et al. 2004) of the luminance of ``x`` and ``y`` (both (1,3,H,W)
     in [0,1], resized to ``y``'s size), Gaussian window 11, sigma 1.5, C1=(0.01)^2, C2=(0.03)^2."""
     import torch.nn.functional as F
-    from ..images import luminance, match_size
     a, b = luminance(match_size(x, y)).double(), luminance(y).double()
     g = torch.arange(window, dtype=torch.float64) - window // 2
     g = torch.exp(-g ** 2 / (2 * sigma ** 2))
@@ -141,9 +144,6 @@ def quality(output: torch.Tensor, content: torch.Tensor, style: torch.Tensor, en
       / (||mu(s)||^2 + ||sigma(s)||^2);
     - ssim: SSIM of the luminance of the output to the content's.
     """
-    from ..encoders import vgg19
-    from ..images import match_size
-    from ..stats import gram, mean_std
     enc = encoder or vgg19(device=str(output.device))
     output = output.to(next(enc.parameters()).device)
     content = match_size(content.to(output.device), output)

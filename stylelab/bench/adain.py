@@ -13,12 +13,13 @@ import argparse
 
 import torch
 
+from .. import config
+from ..encoders import truncated, vgg19
+from ..methods import adain
+from . import flops, parameters, time_ms
+
 
 def main(argv=None) -> int:
-    from . import flops, parameters, time_ms
-    from .. import config
-    from ..encoders import vgg19, truncated
-    from ..methods import adain
     p = argparse.ArgumentParser(prog="python -m stylelab bench adain", description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="square image sides (px)")
     p.add_argument("--runs", type=int, default=3, help="timed runs per figure (median reported)")

@@ -6,6 +6,8 @@ import statistics
 
 import torch
 
+from .. import widgets
+from ..methods import adjustable
 from . import parameters, print_size_timings, time_ms
 
 
@@ -19,8 +21,6 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    from ..methods import adjustable
-    from .. import widgets
 
     cfg = adjustable.Config(channels=(32, 64, 128), n_residual=5) if args.johnson_size else adjustable.Config()
     model = adjustable.build(cfg).to(args.device).eval()

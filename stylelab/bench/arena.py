@@ -20,7 +20,7 @@ from typing import Callable
 
 import torch
 
-from .. import assets, config, images
+from .. import assets, config, images, methods
 from ..data import image_files
 from ..errors import CheckpointError, StylelabError
 from . import flops as count_flops, parameters, peak_memory_mb, quality, time_ms
@@ -123,7 +123,6 @@ def trained_styles(name: str, mod, model) -> list[str]:
 
 def entries(names, device, gatys_steps: int, metastyle_steps: int = 20, metastyle_size: int = 256) -> list[Entry]:
     """Build the arena entry of each method in ``names`` that this version implements."""
-    from .. import methods
     out = []
     for name in names:
         try:
@@ -214,7 +213,6 @@ def run(names=None, pairs=None, sizes=(256, 512), runs: int = 5, device=None, ga
         metastyle_size: int = 256, style_names=None) -> list[dict]:
     """Measure ``names`` (default: every implemented method) on ``pairs`` of (content, style) tensors
     (default: the first two bundled pairs; ``style_names`` the bundled names of their styles)."""
-    from .. import methods
     dev = config.device(device)
     names = list(names or methods.available())
     if pairs is None:
@@ -255,7 +253,6 @@ def markdown(rows: list[dict]) -> str:
 
 
 def main(argv=None) -> int:
-    from .. import methods
     p = argparse.ArgumentParser(prog="python -m stylelab bench",
                                 description="Every method on the same pairs: size, FLOPs, speed, memory, quality.")
     p.add_argument("methods", nargs="*", help=f"methods to compare (default: all of {', '.join(methods.NAMES)})")

@@ -6,6 +6,8 @@ import statistics
 
 import torch
 
+from .. import widgets
+from ..methods import cin, johnson
 from . import parameters, print_size_timings
 
 
@@ -19,8 +21,6 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    from ..methods import cin, johnson
-    from .. import widgets
 
     model = cin.build(cin.Config(n_styles=args.styles)).to(args.device).eval()
     total = parameters(model)

@@ -16,9 +16,10 @@ import argparse
 
 import torch
 
-from . import flops, parameters, time_ms
 from .. import encoders, stats
 from ..methods import din
+from ..methods.adain import Decoder
+from . import flops, parameters, time_ms
 
 
 class AdaINNet(torch.nn.Module):
@@ -26,7 +27,6 @@ class AdaINNet(torch.nn.Module):
 
     def __init__(self):
         super().__init__()
-        from ..methods.adain import Decoder
         self.decoder = Decoder()
 
     @staticmethod

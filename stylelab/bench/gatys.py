@@ -16,6 +16,9 @@ import time
 import torch
 import torch.nn.functional as F
 
+from .. import assets, config
+from ..encoders import LAYERS, vgg19
+from ..methods import gatys
 from . import peak_memory_mb, quality
 
 
@@ -23,7 +26,6 @@ def _plain_pytorch_steps(content, style, steps, cfg, device) -> list[float]:
     """A straightforward implementation (the PyTorch tutorial's recipe): copy VGG-19 into a
     Sequential with loss modules hooked in after the content/style layers, L-BFGS on the pixels.
     Returns the wall time of each step."""
-    from ..encoders import LAYERS, vgg19
     enc = vgg19(pooling=cfg.pooling, device=str(device))
 
     def gram(f):
@@ -66,8 +68,6 @@ def _plain_pytorch_steps(content, style, steps, cfg, device) -> list[float]:
 
 
 def main(argv=None) -> int:
-    from .. import assets, config
-    from ..methods import gatys
     p = argparse.ArgumentParser(prog="python -m stylelab bench gatys", description=__doc__.splitlines()[0])
     p.add_argument("--size", type=int, nargs="+", default=[256, 512], help="output long sides (default 256 512)")
     p.add_argument("--steps", type=int, default=20, help="optimisation steps per size (default 20)")

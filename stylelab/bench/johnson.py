@@ -7,6 +7,10 @@ import time
 
 import torch
 
+from .. import assets, train
+from ..methods import johnson
+from . import flops, parameters, time_ms
+
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m stylelab bench johnson", description=__doc__)
@@ -21,9 +25,6 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="cpu")
     a = p.parse_args(argv)
 
-    from . import flops, parameters, time_ms
-    from .. import train
-    from ..methods import johnson
     cfg = johnson.Config(norm=a.norm, upsample=a.upsample)
     net = johnson.build(cfg).to(a.device).eval()
     print(f"johnson TransformNet (norm={a.norm}, upsample={a.upsample}) on {a.device}, "
@@ -37,7 +38,6 @@ def main(argv=None) -> int:
     print(f"inference at {a.time_size}x{a.time_size}: {t['median_ms']:.1f} ms per image "
           f"(median of {a.runs}; min {t['min_ms']:.1f}, max {t['max_ms']:.1f})")
 
-    from .. import assets
     content = [assets.load(n, a.train_size * 3 // 2) for n in assets.names("content")[:2]]
     style = assets.load("starry_night", a.train_size * 3 // 2)
     times = []

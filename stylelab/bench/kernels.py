@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
 import torch
 
+from ..methods import kernels as K
 from . import flops, parameters, time_ms
 
 
@@ -37,7 +39,6 @@ def attention_bytes(cfg, size: int, chunked: bool = True) -> int:
 def _memory_in_child(size: int, kernel_size: int) -> float:
     """Peak memory of the first pass in a fresh process (a warm allocator would hide it)."""
     import subprocess
-    import sys
     code = ("import torch; from stylelab.bench import kernels as b, peak_memory_mb; "
             "from stylelab.methods import kernels as K; from stylelab import encoders; "
             f"encoders.vgg19(); m = K.build(K.Config(kernel_size={kernel_size})).eval(); "
@@ -50,7 +51,6 @@ def _memory_in_child(size: int, kernel_size: int) -> float:
 
 
 def main(argv=None) -> int:
-    from ..methods import kernels as K
     p = argparse.ArgumentParser(prog="python -m stylelab bench kernels", description=__doc__.split("\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="image sides to time (px)")
     p.add_argument("--memory-sizes", type=int, nargs="+", default=[256, 512],

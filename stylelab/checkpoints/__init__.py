@@ -29,7 +29,7 @@ CHECKPOINT_DIR = Path(__file__).resolve().parent
 REGISTRY = CHECKPOINT_DIR / "registry.json"
 
 __all__ = ["CHECKPOINT_DIR", "REGISTRY", "registry", "save_inference", "load_inference", "shipped",
-           "config_dict", "make_config", "model_from_checkpoint", "load_model", "pretrained", "register",
+           "config_dict", "make_config", "model_from_checkpoint", "export", "load_model", "pretrained", "register",
            "method_name"]
 
 
@@ -152,6 +152,14 @@ def model_from_checkpoint(mod: ModuleType, ckpt: dict, source: str = "the checkp
         raise CheckpointError(f"{source}: its weights do not fit {name}'s network ({str(e).splitlines()[0]}); "
                               "was it exported by a different version or config?") from None
     return model.eval()
+
+
+def export(mod: ModuleType, model: nn.Module, path, meta: dict | None = None) -> str:
+    """Write ``model`` (of method ``mod``) as an fp16 inference file that ``load_model`` reads
+    back: its weights and ``{"method", "config": model.cfg}`` plus ``meta``; returns its SHA-256."""
+    return save_inference(model.state_dict(), path,
+                          {"method": method_name(mod), "config": config_dict(getattr(model, "cfg", None)),
+                           **(meta or {})})
 
 
 def load_model(mod: ModuleType, path, sha: str | None = None, device=None) -> nn.Module:

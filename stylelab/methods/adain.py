@@ -15,8 +15,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .. import assets, checkpoints, controls, stats
+from .. import assets, checkpoints, controls, stats, video as vio
+from ..encoders import vgg19
 from ..errors import ArgumentError, CheckpointError, ImageError
+from ..losses import ShortRunTerms, content_loss, mean_std_style_loss, scale_features
 
 #: ``stylize``'s ``style`` is a picture: a tensor, a path or a bundled name (``methods.Method``).
 STYLE_INPUT = "image"
@@ -53,7 +55,7 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")  # Huang & Belongie 
 
 
 @dataclass
-class Config:
+class Config(ShortRunTerms):
     """AdaIN's training settings.
 
     - ``style_weight`` lambda in L = L_c + lambda L_s: 10, the default of the widely used PyTorch
@@ -90,11 +92,6 @@ class Config:
     batch_size: int = 8
     size: int = 256
     width: float = 1.0
-    train_alpha: float = 1.0
-    pixel_weight: float = 0.0
-    feature_scale: tuple = ()
-    identity_weight: float = 0.0
-    content_target: str = "adain"
 
 
 class AdaINNet(nn.Module):
@@ -108,7 +105,6 @@ class AdaINNet(nn.Module):
         self.decoder = Decoder(512, self.cfg.width)
 
     def encoder(self):
-        from ..encoders import vgg19
         return vgg19(device=str(self.device))
 
     @property
@@ -142,7 +138,6 @@ def loss(model: AdaINNet, batch: dict) -> dict:
     over relu1_1..relu4_1; returns {"content": w_c L_c, "style": lambda L_s}, plus the optional
     "pixel" and "identity" terms of ``Config`` (our additions for short CPU runs).
     """
-    from ..losses import content_loss, mean_std_style_loss, scale_features
     cfg = model.cfg
     enc = model.encoder()
     c, s = batch["content"], batch["style"]
@@ -213,7 +208,6 @@ def encode_style(style, size: int | None = None, model: AdaINNet | None = None, 
     x = assets.resolve(style, size).to(dev)
     if x.shape[0] != 1:
         raise ImageError(f"a style must be one image, got a batch of {x.shape[0]}; pass them as a list")
-    from ..encoders import vgg19
     mu, sigma = stats.mean_std(vgg19(device=str(dev)).encode(x, [CONTENT_LAYER])[CONTENT_LAYER])
     return StyleFeatures(x, mu, sigma)
 
@@ -328,7 +322,6 @@ def stylize_video(video, style, out=None, fps: float | None = None, size: int | 
     (1 = as steady as the input; AdaIN has no temporal term, so expect more than 1).
     """
     from tqdm.auto import tqdm
-    from .. import video as vio
     frames, src_fps = vio.read_frames(video, size=size, max_frames=max_frames)
     model = _model(controls.pop("model", None))
     style_size = controls.pop("style_size", None)

@@ -357,16 +357,6 @@ def state_from(model: AdjustableNet, meta: dict, state: dict) -> dict:
     return out
 
 
-def export(model: AdjustableNet, path) -> str:
-    """Write a small fp16 inference checkpoint (with the loss EMA); returns its SHA-256."""
-    return checkpoints.save_inference(model.state_dict(), path, {"method": "adjustable", "config": asdict(model.cfg)})
-
-
-def from_checkpoint(ckpt: dict) -> AdjustableNet:
-    """The adjustable network held by an inference checkpoint already read."""
-    return checkpoints.model_from_checkpoint(sys.modules[__name__], ckpt, "the adjustable checkpoint")
-
-
 def pretrained(name: str = "default") -> AdjustableNet:
     """The shipped adjustable network (a CheckpointError until one is listed in the registry)."""
     return checkpoints.pretrained(sys.modules[__name__], name)

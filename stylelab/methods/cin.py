@@ -271,16 +271,6 @@ def state_from(model: CINNet, meta: dict, state: dict) -> dict:
     return out
 
 
-def export(model: CINNet, path) -> str:
-    """Write a small fp16 inference checkpoint; returns its SHA-256."""
-    return checkpoints.save_inference(model.state_dict(), path, {"method": "cin", "config": asdict(model.cfg)})
-
-
-def from_checkpoint(ckpt: dict) -> CINNet:
-    """The multi-style network held by an inference checkpoint already read."""
-    return checkpoints.model_from_checkpoint(sys.modules[__name__], ckpt, "the cin checkpoint")
-
-
 def pretrained(name: str = "default") -> CINNet:
     """The shipped multi-style network (a CheckpointError until one is listed in the registry)."""
     return checkpoints.pretrained(sys.modules[__name__], name)

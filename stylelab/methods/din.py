@@ -43,7 +43,7 @@ from torchvision.ops.misc import Conv2dNormActivation
 
 from .. import assets, checkpoints, controls, encoders, images, ops
 from ..errors import ArgumentError
-from ..losses import content_loss, mean_std_style_loss, scale_features
+from ..losses import ShortRunTerms, content_loss, mean_std_style_loss, scale_features
 from ..stats import adain, mean_std, normalize
 
 #: ``stylize``'s ``style`` is a picture: a tensor, a path or a bundled name (``methods.Method``).
@@ -53,7 +53,7 @@ STYLE_INPUT = "image"
 # ---------------------------------------------------------------- configuration
 
 @dataclass
-class Config:
+class Config(ShortRunTerms):
     #: channels of the content path at 1/2, 1/4 and 1/8 of the input size (our choice: MobileNet-like
     #: widths small enough for the >20x saving the paper reports, wide enough to carry a style)
     channels: tuple = (32, 64, 128)
@@ -83,18 +83,8 @@ class Config:
     #: CPU runs is higher)
     lr: float = 1e-3
     batch_size: int = 4
-    #: a reconstruction warm-up for short CPU runs (our choice): train with every DIN layer blended
-    #: at ``train_alpha`` (0: the content network alone, an autoencoder) plus ``pixel_weight`` *
-    #: ||o - c||^2; the paper's objective is train_alpha = 1, pixel_weight = 0
-    train_alpha: float = 1.0
-    pixel_weight: float = 0.0
-    #: divide each loss layer's VGG features by these (one per ``style_layers``) before the losses,
-    #: as the paper's normalised VGG does (see ``adain.Config.feature_scale``); empty = raw features
-    feature_scale: tuple = ()
-    #: identity loss (our addition for short CPU runs, after SANet's): ``identity_weight`` *
-    #: ||T(c, c) - c||^2 in pixels. Styled with itself, a photo must come back: this teaches the
-    #: weight / bias nets to turn VGG statistics into the content path's own (0 = off)
-    identity_weight: float = 0.0
+    #: train_alpha, pixel_weight, feature_scale, identity_weight: ``losses.ShortRunTerms``; here
+    #: ``train_alpha`` blends every DIN layer (0: the content network alone, an autoencoder)
     #: the content loss's target at ``content_layer``: "content" = the photo's own VGG feature f(c);
     #: "adain" = AdaIN(f(c), f(s)) as in AdaIN's loss (our option: the target then already has the
     #: style's statistics, so the content and style terms stop pulling against each other, which a

@@ -40,8 +40,8 @@ positions, so the attention's memory is bounded by chunk * max_keys floats at an
 """
 from __future__ import annotations
 
-import sys
 import math
+import sys
 from dataclasses import asdict, dataclass
 
 import torch

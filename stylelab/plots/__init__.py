@@ -12,14 +12,13 @@ Every figure is also importable from here: ``from stylelab.plots import feature_
 """
 from __future__ import annotations
 
-from .features import colorize, strongest_channels, channel_mosaic, feature_maps, SEEING_LAYERS, PAIR_COLORS
-from .statistics import (
-    gram_compare, gram_heatmaps, gram_picture, mean_std_plot, adain_channel_stats, distance_matrix,
-)
-from .curves import loss_curves, gatys_history, adain_alpha_curve, alpha_sweep, metastyle_adaptation
-from .maps import attention_overlay, gate_mask, kernel_glyphs, din_kernels
-from .costs import parameter_bars, din_cost_bars, metastyle_tradeoff, arena_scatter
+from .costs import arena_scatter, din_cost_bars, metastyle_tradeoff, parameter_bars
+from .curves import adain_alpha_curve, alpha_sweep, gatys_history, loss_curves, metastyle_adaptation
+from .features import PAIR_COLORS, SEEING_LAYERS, channel_mosaic, colorize, feature_maps, strongest_channels
 from .gallery import gallery
+from .maps import attention_overlay, din_kernels, gate_mask, kernel_glyphs
+from .statistics import (adain_channel_stats, distance_matrix, gram_compare, gram_heatmaps, gram_picture,
+                         mean_std_plot)
 
 __all__ = [
     "PAIR_COLORS", "SEEING_LAYERS", "adain_alpha_curve", "adain_channel_stats", "alpha_sweep",

@@ -6,7 +6,6 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-
 #: The five layers the lessons look through (the first ReLU of each VGG-19 block).
 SEEING_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 

@@ -13,8 +13,8 @@ Its command line is ``stylelab.cli.train`` (``python -m stylelab train ...``).
 """
 from __future__ import annotations
 
-from .callbacks import Callback
 from ..data import IMAGE_SUFFIXES, Batches, eval_batch, image_files, load_images
+from .callbacks import Callback
 from .distributed import rank, sync_gradients, world_size
 from .loop import Result, Stop, train
 from .models import load_model, method_and_name, model_from_checkpoint, pretrained

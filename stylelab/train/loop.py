@@ -47,10 +47,10 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from .. import checkpoints, config as _config, methods
+from ..data import Batches, eval_batch, load_images
 from ..errors import ArgumentError, CheckpointError
 from . import distributed
 from .callbacks import Checkpoint, Evaluate, Progress, TimeBudget
-from ..data import Batches, eval_batch, load_images
 from .start import SCHEDULES, load_matching, load_start, lr_factor, start_config, translate
 from .state import CHECKPOINT, load_checkpoint, rng_state, set_rng_state
 

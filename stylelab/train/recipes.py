@@ -9,9 +9,9 @@ from types import SimpleNamespace
 from typing import Sequence
 
 from .. import assets
+from ..data import load_images
 from ..errors import ArgumentError, ImageError
 from ..methods import adjustable, cin, metastyle
-from ..data import load_images
 from .loop import train
 
 

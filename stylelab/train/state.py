@@ -10,8 +10,8 @@ from pathlib import Path
 import torch
 
 from .. import files
-from ..errors import CheckpointError
 from ..data import Batches, to_lists, to_tuples
+from ..errors import CheckpointError
 
 CHECKPOINT = "checkpoint.pt"
 

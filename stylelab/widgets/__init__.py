@@ -13,12 +13,12 @@ call as an attribute (``panel.update``), so tests drive exactly what a slider do
 """
 from __future__ import annotations
 
-from .base import image_widget, set_image, live_panel, figure_png, Quiet
+from .arbitrary import adain_mask, adain_panel, attention_pixel_panel, din_panel
+from .base import Quiet, figure_png, image_widget, live_panel, set_image
+from .compare import arena_panel
 from .features import seeing_style_panel
 from .optimisation import gatys_panel
-from .arbitrary import adain_mask, adain_panel, din_panel, attention_pixel_panel
-from .trained_styles import cin_mixing_panel, adjustable_panel, metastyle_panel
-from .compare import arena_panel
+from .trained_styles import adjustable_panel, cin_mixing_panel, metastyle_panel
 
 __all__ = [
     "Quiet", "adain_mask", "adain_panel", "adjustable_panel", "arena_panel",
