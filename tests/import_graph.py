@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "stylelab"
 
 #: DESIGN.md's layers, bottom first: a module may import its own layer and the ones below it.
 LAYERS = (
-    ("errors", "config", "files"),
+    ("errors", "config", "files", "arguments"),
     ("images", "assets"),
     ("video", "data"),
     ("weights",),

@@ -1,5 +1,8 @@
 """The measuring helpers: figures that are right on known cases."""
+import importlib
 import math
+import os
+import time
 
 import pytest
 import torch
@@ -35,6 +38,35 @@ def test_time_and_memory_are_measured():
     assert t["runs"] == 3 and 0 < t["min_ms"] <= t["median_ms"] <= t["max_ms"]
     mb = bench.peak_memory_mb(lambda: torch.ones(64, 1024, 1024).sum())  # 256 MiB
     assert math.isnan(mb) or mb > 100
+
+
+def _fills(mib):
+    """A setup for ``fresh_peak_memory_mb``: the run fills a float32 tensor of ``mib`` MiB."""
+    return lambda: torch.ones(mib, 256, 1024).sum()
+
+
+def _fails():
+    raise RuntimeError("this setup fails on purpose")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="the CPU figure needs /proc")
+def test_peak_memory_in_a_fresh_process():
+    mb = bench.fresh_peak_memory_mb(_fills, 50)
+    assert 40 < mb < 150
+    assert math.isnan(bench.fresh_peak_memory_mb(_fails))
+    t0 = time.perf_counter()
+    assert math.isnan(bench.fresh_peak_memory_mb(time.sleep, 60, timeout=1))  # killed, not waited for
+    assert time.perf_counter() - t0 < 30
+
+
+@pytest.mark.parametrize("name", ["adain", "adjustable", "cin", "din", "gatys", "johnson", "kernels"])
+def test_bench_scripts_take_size_and_sizes_alike(name):
+    parser = importlib.import_module(f"stylelab.bench.{name}").parser()
+    assert parser.parse_args([]).sizes == [256, 512]
+    assert parser.parse_args(["--size", "64"]).sizes == [64]
+    assert parser.parse_args(["--sizes", "64", "96"]).sizes == [64, 96]
+    if name == "kernels":
+        assert parser.parse_args(["--memory-sizes", "32"]).memory_sizes == [32]
 
 
 def test_parameters():

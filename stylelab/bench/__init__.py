@@ -5,6 +5,7 @@ Method-specific reports live in ``stylelab/bench/<method>.py`` and use the helpe
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import statistics
 import threading
@@ -13,6 +14,8 @@ from typing import Callable
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
 
 from ..encoders import vgg19
 from ..images import luminance, match_size
@@ -61,7 +64,6 @@ def print_size_timings(stylize: Callable[[torch.Tensor], object], sizes, runs: i
 def flops(fn: Callable[[], object]) -> int:
     """Floating-point operations of one call of ``fn`` (torch.utils.flop_counter; a multiply-add
     counts as 2 FLOPs; convolutions and matrix products only)."""
-    from torch.utils.flop_counter import FlopCounterMode
     with torch.inference_mode(), FlopCounterMode(display=False) as counter:
         fn()
     return int(counter.get_total_flops())
@@ -110,6 +112,39 @@ def peak_memory_mb(fn: Callable[[], object], device="cpu") -> float:
     return (peak[0] - base) / 2 ** 20
 
 
+def _fresh_child(setup, args, device, conn) -> None:
+    """The spawned process of ``fresh_peak_memory_mb``: build, measure, send the figure back."""
+    fn = setup(*args)
+    conn.send(peak_memory_mb(fn, device=device))
+    conn.close()
+
+
+def fresh_peak_memory_mb(setup: Callable[..., Callable[[], object]], *args, device="cpu",
+                         timeout: float = 900) -> float:
+    """Peak extra memory (``peak_memory_mb``) of a first run in a fresh process, in MiB.
+
+    In this process a warm allocator would hide it: freed blocks are reused without growing the
+    resident set (or CUDA's peak). A spawned process calls ``fn = setup(*args)``, which builds
+    what the run needs (models, inputs: not counted) and returns the zero-argument run, then
+    measures ``fn()``. ``setup`` must be a module-level function and ``args`` picklable. NaN if
+    the process fails or is still running after ``timeout`` seconds (it is then killed).
+    """
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_fresh_child, args=(setup, args, str(device), send), daemon=True)
+    child.start()
+    send.close()  # the child holds its own end
+    try:
+        child.join(timeout)
+        if child.is_alive():
+            child.kill()
+            child.join()
+            return float("nan")
+        return float(receive.recv()) if child.exitcode == 0 and receive.poll() else float("nan")
+    finally:
+        receive.close()
+
+
 # ---------------------------------------------------------------- quality figures, the same for all
 
 QUALITY_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
@@ -118,7 +153,6 @@ QUALITY_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 def ssim(x: torch.Tensor, y: torch.Tensor, window: int = 11, sigma: float = 1.5) -> float:
     """Structural similarity (Wang et al. 2004) of the luminance of ``x`` and ``y`` (both (1,3,H,W)
     in [0,1], resized to ``y``'s size), Gaussian window 11, sigma 1.5, C1=(0.01)^2, C2=(0.03)^2."""
-    import torch.nn.functional as F
     a, b = luminance(match_size(x, y)).double(), luminance(y).double()
     g = torch.arange(window, dtype=torch.float64) - window // 2
     g = torch.exp(-g ** 2 / (2 * sigma ** 2))

@@ -13,22 +13,24 @@ import argparse
 
 import torch
 
-from .. import config
+from .. import arguments, config
 from ..encoders import truncated, vgg19
 from ..methods import adain
 from . import flops, parameters, time_ms
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m stylelab bench adain", description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="square image sides (px)")
-    p.add_argument("--runs", type=int, default=3, help="timed runs per figure (median reported)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    arguments.add_sizes(p, what="square image sides")
+    arguments.add_runs(p, 3)
+    arguments.add_device(p, "cpu")
     p.add_argument("--width", type=float, default=1.0, help="decoder width (1.0 = the paper's)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    args = p.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    arguments.add_threads(p)
+    return p
+
+
+def main(argv=None) -> int:
+    args = arguments.parse(parser(), argv)
     dev = config.device(args.device)
     torch.manual_seed(0)
     model = adain.build(adain.Config(width=args.width)).to(dev).eval()

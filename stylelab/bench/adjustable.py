@@ -6,21 +6,23 @@ import statistics
 
 import torch
 
-from .. import widgets
+from .. import arguments, widgets
 from ..methods import adjustable
 from . import parameters, print_size_timings, time_ms
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m stylelab bench adjustable", description=__doc__)
-    p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="square image sizes in px")
-    p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
+    arguments.add_sizes(p, what="square image sides")
+    arguments.add_runs(p, 5)
+    arguments.add_device(p, "cpu")
+    arguments.add_threads(p)
     p.add_argument("--johnson-size", action="store_true", help="use Johnson's full widths (32-64-128, 5 blocks)")
-    args = p.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    return p
+
+
+def main(argv=None) -> int:
+    args = arguments.parse(parser(), argv)
 
     cfg = adjustable.Config(channels=(32, 64, 128), n_residual=5) if args.johnson_size else adjustable.Config()
     model = adjustable.build(cfg).to(args.device).eval()

@@ -6,21 +6,23 @@ import statistics
 
 import torch
 
-from .. import widgets
+from .. import arguments, widgets
 from ..methods import cin, johnson
 from . import parameters, print_size_timings
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m stylelab bench cin", description=__doc__)
     p.add_argument("--styles", type=int, default=32, help="styles in the network (Dumoulin et al.: 32)")
-    p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="square image sizes in px")
-    p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
-    args = p.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    arguments.add_sizes(p, what="square image sides")
+    arguments.add_runs(p, 5)
+    arguments.add_device(p, "cpu")
+    arguments.add_threads(p)
+    return p
+
+
+def main(argv=None) -> int:
+    args = arguments.parse(parser(), argv)
 
     model = cin.build(cin.Config(n_styles=args.styles)).to(args.device).eval()
     total = parameters(model)

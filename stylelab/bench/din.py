@@ -16,7 +16,7 @@ import argparse
 
 import torch
 
-from .. import encoders, stats
+from .. import arguments, encoders, stats
 from ..methods import din
 from ..methods.adain import Decoder
 from . import flops, parameters, time_ms
@@ -119,12 +119,16 @@ def timings(sizes=(256, 512), runs: int = 5, model: din.DIN | None = None) -> li
     return out
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m stylelab bench din", description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="image sides to time (px)")
-    p.add_argument("--runs", type=int, default=5, help="timed runs per figure (median reported)")
-    p.add_argument("--flops-size", type=int, default=512, help="image side of the FLOPs table")
-    a = p.parse_args(argv)
+    arguments.add_sizes(p, what="image sides to time")
+    arguments.add_runs(p, 5)
+    arguments.add_size(p, 512, "image side of the FLOPs table", flag="--flops-size")
+    return p
+
+
+def main(argv=None) -> int:
+    a = parser().parse_args(argv)
     torch.manual_seed(0)
     model = din.build().eval()
     ada = AdaINNet()

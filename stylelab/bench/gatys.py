@@ -1,10 +1,11 @@
-"""``python -m stylelab bench gatys --size 256 512 --steps 20``: the cost of Gatys optimisation.
+"""``python -m stylelab bench gatys --sizes 256 512 --steps 20``: the cost of Gatys optimisation.
 
-For each output size (long side) it runs ``gatys.run`` on chelsea x starry_night and prints
-seconds per optimisation step (median over the steps after the first), the peak extra memory
-(of a separate 2-step run, so the memory sampler does not slow the timed one),
-the content and style losses reached after N steps (as ``run`` logs them, and the relative
-figures of ``stylelab.bench.quality`` that every method reports), and the seconds per step of a
+For each output size (long side; ``--size`` is the same option) it runs ``gatys.run`` on
+chelsea x starry_night and prints seconds per optimisation step (median over the steps after the
+first), the peak extra memory (of a separate 2-step run in a fresh process, so that the memory
+sampler does not slow the timed run and no earlier run's freed memory hides it), the content and
+style losses reached after N steps (as ``run`` logs them, and the relative figures of
+``stylelab.bench.quality`` that every method reports), and the seconds per step of a
 straightforward PyTorch implementation of the same objective for comparison.
 """
 from __future__ import annotations
@@ -16,10 +17,10 @@ import time
 import torch
 import torch.nn.functional as F
 
-from .. import assets, config
+from .. import arguments, assets, config
 from ..encoders import LAYERS, vgg19
 from ..methods import gatys
-from . import peak_memory_mb, quality
+from . import fresh_peak_memory_mb, quality
 
 
 def _plain_pytorch_steps(content, style, steps, cfg, device) -> list[float]:
@@ -67,15 +68,33 @@ def _plain_pytorch_steps(content, style, steps, cfg, device) -> list[float]:
     return times
 
 
-def main(argv=None) -> int:
+def short_run(content: str, style: str, size: int, optimizer: str, device: str):
+    """A 2-step ``gatys.run`` at ``size`` px, ready to run (for ``fresh_peak_memory_mb``): the
+    images and the encoder are loaded here, so only the optimisation is measured."""
+    cfg = gatys.Config()
+    vgg19(pooling=cfg.pooling, device=device)
+    c, s = assets.resolve(content, size).to(device), assets.resolve(style, size).to(device)
+
+    def run():
+        with torch.inference_mode(False):
+            gatys.run(c, s, size=size, steps=2, optimizer=optimizer, progress=False, device=device, cfg=cfg)
+    return run
+
+
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m stylelab bench gatys", description=__doc__.splitlines()[0])
-    p.add_argument("--size", type=int, nargs="+", default=[256, 512], help="output long sides (default 256 512)")
+    arguments.add_sizes(p, what="output long sides")
     p.add_argument("--steps", type=int, default=20, help="optimisation steps per size (default 20)")
     p.add_argument("--optimizer", choices=gatys.OPTIMIZERS, default="lbfgs")
     p.add_argument("--baseline-steps", type=int, default=4, help="steps of the plain PyTorch baseline (0: skip)")
     p.add_argument("--content", default="chelsea")
     p.add_argument("--style", default="starry_night")
-    p.add_argument("--device", default=None)
+    arguments.add_device(p)
+    return p
+
+
+def main(argv=None) -> int:
+    p = parser()
     a = p.parse_args(argv)
     if a.steps < 2:
         p.error("--steps must be at least 2 (the first step is warm-up)")
@@ -85,16 +104,10 @@ def main(argv=None) -> int:
           f"{torch.get_num_threads()} threads")
     print(f"{'size':>9} {'s/step':>8} {'plain s/step':>13} {'peak MiB':>9} {'content':>10} {'style':>10} "
           f"{'rel content':>12} {'rel style':>10}")
-    for size in a.size:
+    for size in a.sizes:
         content = assets.resolve(a.content, size).to(dev)
         style = assets.resolve(a.style, size).to(dev)
-
-        def short_run():  # peak memory of a 2-step run first: the sampler would slow a timed run,
-            # and a run after another one reuses its freed memory
-            with torch.inference_mode(False):
-                gatys.run(content, style, size=size, steps=2, optimizer=a.optimizer, progress=False,
-                          device=str(dev))
-        peak = peak_memory_mb(short_run, device=dev)
+        peak = fresh_peak_memory_mb(short_run, a.content, a.style, size, a.optimizer, str(dev), device=dev)
         stamps = []
         t0 = time.perf_counter()
         stamps.append(t0)

@@ -7,23 +7,27 @@ import time
 
 import torch
 
-from .. import assets, train
+from .. import arguments, assets, train
 from ..methods import johnson
 from . import flops, parameters, time_ms
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m stylelab bench johnson", description=__doc__)
-    p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="FLOPs at these sizes")
-    p.add_argument("--time-size", type=int, default=256, help="inference timing size (px)")
-    p.add_argument("--runs", type=int, default=5)
+    arguments.add_sizes(p, what="square image sides of the FLOPs figures")
+    arguments.add_size(p, 256, "square image side of the inference timing", flag="--time-size")
+    arguments.add_runs(p, 5)
     p.add_argument("--train-steps", type=int, default=3, help="timed training steps (after one warm-up)")
-    p.add_argument("--train-size", type=int, default=256)
+    arguments.add_size(p, 256, "training crop size", flag="--train-size")
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--norm", default="instance", choices=["instance", "batch"])
     p.add_argument("--upsample", default="nearest", choices=["nearest", "transpose"])
-    p.add_argument("--device", default="cpu")
-    a = p.parse_args(argv)
+    arguments.add_device(p, "cpu")
+    return p
+
+
+def main(argv=None) -> int:
+    a = parser().parse_args(argv)
 
     cfg = johnson.Config(norm=a.norm, upsample=a.upsample)
     net = johnson.build(cfg).to(a.device).eval()

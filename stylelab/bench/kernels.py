@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 
 import torch
 
+from .. import arguments, encoders
 from ..methods import kernels as K
-from . import flops, parameters, time_ms
+from . import flops, fresh_peak_memory_mb, parameters, time_ms
 
 
 def _pair(size: int):
@@ -36,31 +36,29 @@ def attention_bytes(cfg, size: int, chunked: bool = True) -> int:
     return 4 * rows * (keys if chunked else n)
 
 
-def _memory_in_child(size: int, kernel_size: int) -> float:
-    """Peak memory of the first pass in a fresh process (a warm allocator would hide it)."""
-    import subprocess
-    code = ("import torch; from stylelab.bench import kernels as b, peak_memory_mb; "
-            "from stylelab.methods import kernels as K; from stylelab import encoders; "
-            f"encoders.vgg19(); m = K.build(K.Config(kernel_size={kernel_size})).eval(); "
-            f"c, s = b._pair({size}); print(peak_memory_mb(lambda: m(c, s)))")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    try:
-        return float(r.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        return float("nan")
+def stylize_pass(size: int, kernel_size: int, threads: int | None = None):
+    """One ``stylize`` pass at ``size`` px, ready to run (for ``fresh_peak_memory_mb``): the model,
+    the encoder and the pair are built here, so only the pass itself is measured."""
+    if threads:
+        torch.set_num_threads(threads)
+    encoders.vgg19()
+    model = K.build(K.Config(kernel_size=kernel_size)).eval()
+    c, s = _pair(size)
+    return lambda: model(c, s)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m stylelab bench kernels", description=__doc__.split("\n")[0])
+    arguments.add_sizes(p, what="image sides to time")
+    arguments.add_sizes(p, what="image sides to measure peak memory at", flags=("--memory-sizes",))
+    arguments.add_runs(p, 3)
+    p.add_argument("--kernel-size", type=int, default=3)
+    arguments.add_threads(p)
+    return p
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m stylelab bench kernels", description=__doc__.split("\n")[0])
-    p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="image sides to time (px)")
-    p.add_argument("--memory-sizes", type=int, nargs="+", default=[256, 512],
-                   help="image sides to measure peak memory at (px)")
-    p.add_argument("--runs", type=int, default=3, help="timed runs per size (median reported)")
-    p.add_argument("--kernel-size", type=int, default=3)
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    a = p.parse_args(argv)
-    if a.threads:
-        torch.set_num_threads(a.threads)
+    a = arguments.parse(parser(), argv)
     torch.manual_seed(0)
     cfg = K.Config(kernel_size=a.kernel_size)
     model = K.build(cfg).eval()
@@ -84,7 +82,7 @@ def main(argv=None) -> int:
 
     print("\npeak extra memory of one stylize pass (CPU resident set in a fresh process, an upper bound):")
     for s in a.memory_sizes:
-        mb = _memory_in_child(s, a.kernel_size)
+        mb = fresh_peak_memory_mb(stylize_pass, s, a.kernel_size, a.threads)
         print(f"  {s:>5} px: {mb:8.0f} MiB   (attention alone: {attention_bytes(cfg, s) / 2**20:.0f} MiB "
               f"chunked, {attention_bytes(cfg, s, False) / 2**20:.0f} MiB if unchunked)")
     print("\nThe attention matrix is N_c x N_s floats (N = (side/8)^2 relu4_1 positions): x16 per doubling "

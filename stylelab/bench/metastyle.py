@@ -19,26 +19,30 @@ import time
 
 import torch
 
-from .. import assets, config
+from .. import arguments, assets, config
 from ..errors import CheckpointError
 from ..methods import metastyle as ms
 from ..train import recipes
 from . import parameters, time_ms
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m stylelab bench metastyle", description=__doc__.splitlines()[0])
-    p.add_argument("--size", type=int, default=256, help="adaptation and inference size, px (256)")
+    arguments.add_size(p, 256, "adaptation and inference size")
     p.add_argument("--steps", type=int, default=10, help="K, adaptation steps (10)")
     p.add_argument("--style", default="great_wave", help="the new style, never seen in meta-training")
     p.add_argument("--meta-steps", type=int, default=60, help="outer steps if no checkpoint ships (60)")
     p.add_argument("--johnson-steps", type=int, default=30, help="training steps of the Johnson start (30)")
-    p.add_argument("--train-size", type=int, default=128, help="px of the meta/Johnson training (128)")
+    arguments.add_size(p, 128, "crop size of the meta/Johnson training", flag="--train-size")
     p.add_argument("--channels", default="32,64,128", help="TransformNet widths (Johnson: 32,64,128)")
     p.add_argument("--adapt", choices=ms.ADAPTS, default="all", help="parameters adapted (all)")
-    p.add_argument("--device", default="cpu")
+    arguments.add_device(p, "cpu")
     p.add_argument("--seed", type=int, default=0)
-    a = p.parse_args(argv)
+    return p
+
+
+def main(argv=None) -> int:
+    a = parser().parse_args(argv)
 
     cfg = ms.Config(channels=tuple(int(c) for c in a.channels.split(",")), adapt=a.adapt, size=a.size)
     torch.manual_seed(a.seed)

@@ -25,7 +25,7 @@ import statistics
 
 import torch
 
-from .. import assets, images, train
+from .. import arguments, assets, images, train
 from ..errors import ArgumentError
 from ..methods import johnson
 from . import quality
@@ -107,7 +107,7 @@ def race(style, starts, *, minutes: float = 10.0, marks=(1, 3, 10), content=None
     return results
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m stylelab bench newstyle", description=__doc__.splitlines()[0])
     p.add_argument("--style", required=True, help="the new painting: a file or a bundled name")
     p.add_argument("--starts", nargs="+", default=["scratch", "johnson/starry_night", "cin/default",
@@ -116,11 +116,15 @@ def main(argv=None) -> int:
     p.add_argument("--eval-dir", default=None, help="held-out photos for the figures (default: 3 bundled)")
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--marks", type=float, nargs="+", default=[1, 3, 10], help="minutes at which to judge")
-    p.add_argument("--size", type=int, default=128, help="training crop size")
+    arguments.add_size(p, 128, "training crop size")
     p.add_argument("--style-weight", type=float, default=STYLE_WEIGHT,
                    help=f"Johnson style weight for every start (content 10; default {STYLE_WEIGHT:g})")
     p.add_argument("--grid", default=None, help="save the pictures at each mark (rows: starts) to this PNG")
-    a = p.parse_args(argv)
+    return p
+
+
+def main(argv=None) -> int:
+    a = parser().parse_args(argv)
     print(f"new style {a.style!r}: {a.minutes:g} minutes per start, style weight {a.style_weight:g}, "
           f"{torch.get_num_threads()} threads")
     content = train.image_files(a.content_dir) if a.content_dir else None

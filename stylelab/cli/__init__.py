@@ -1,6 +1,7 @@
 """The command line: ``python -m stylelab {stylize,train,bench,demo} ...`` (``--help`` on each).
 
-One module per command in this package; ``common`` holds the arguments they share.
+One module per command in this package; ``stylelab.arguments`` holds the arguments they share
+(with the benchmark scripts).
 """
 from __future__ import annotations
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from .. import assets, images, methods, train
+from .. import arguments, assets, images, methods, train
 from ..errors import ArgumentError
-from . import common
 
 
 def main(argv=None) -> int:
@@ -15,8 +14,8 @@ def main(argv=None) -> int:
     p.add_argument("content", help="image file or bundled asset name")
     p.add_argument("style", help="image file, bundled asset name, or a style the model was trained on")
     p.add_argument("-o", "--out", default="stylized.png")
-    p.add_argument("--size", type=int, default=512, help="long side of the output (px)")
-    common.add_model(p)
+    arguments.add_size(p, 512, "long side of the output")
+    arguments.add_model(p)
     p.add_argument("--controls", default="{}", help='method controls as JSON, e.g. \'{"alpha": 0.7}\'')
     a = p.parse_args(argv)
     mod = methods.get(a.method)

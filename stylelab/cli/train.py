@@ -14,10 +14,9 @@ import threading
 import time
 from pathlib import Path
 
-from .. import assets, checkpoints, methods, train
+from .. import arguments, assets, checkpoints, methods, train
 from ..errors import ImageError
 from ..train import Stop
-from . import common
 
 
 def parser() -> argparse.ArgumentParser:
@@ -28,7 +27,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--content-dir", default=None,
                    help="folder of content photos (random resized crops; default: the bundled photos)")
     p.add_argument("--style", required=True, help="a style image file, a folder of them, or a bundled name")
-    p.add_argument("--size", type=int, default=256, help="crop size in pixels (default 256)")
+    arguments.add_size(p, 256, "crop size")
     p.add_argument("--steps", type=int, default=1000, help="total optimisation steps (default 1000)")
     p.add_argument("--out", required=True, help="folder for checkpoint.pt, history.csv/json, <method>.pth")
     p.add_argument("--batch-size", type=int, default=None, help="images per step and process (method default)")
@@ -48,7 +47,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-dir", default=None, help="folder of evaluation images (loss logged to eval.csv)")
     p.add_argument("--eval-every", type=int, default=None)
     p.add_argument("--clip", type=float, default=10.0, help="gradient-norm clipping (0: off)")
-    common.add_device(p)
+    arguments.add_device(p)
     p.add_argument("--no-amp", action="store_true", help="no mixed precision on a GPU")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
