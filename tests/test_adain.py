@@ -32,7 +32,7 @@ def test_target_is_adain_formula(model, content, style, feats):
 
 def test_interpolation_and_full_mask_match_formula(model, content, feats):
     fc, s1 = feats
-    s2 = adain.encode_style("the_scream", 64, model=model)
+    s2 = adain.encode_style("the_scream", model, size=64)
     t = adain.adain_target(fc, [s1, s2], [0.25, 0.75])
     want = 0.25 * (s1.std * stats.normalize(fc) + s1.mean) + 0.75 * (s2.std * stats.normalize(fc) + s2.mean)
     assert torch.allclose(t, want, atol=1e-3)
@@ -57,8 +57,8 @@ def test_stylize_shape_range_and_cache(model, style):
 
 
 def test_mask_confines_each_style(model, content):
-    a = adain.encode_style("starry_night", 64, model=model)
-    b = adain.encode_style("brick_texture", 64, model=model)
+    a = adain.encode_style("starry_night", model, size=64)
+    b = adain.encode_style("brick_texture", model, size=64)
     h, w = content.shape[-2:]
     m = torch.zeros(h, w)
     m[:, : w // 2] = 1

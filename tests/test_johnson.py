@@ -2,7 +2,6 @@
 import pytest
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from stylelab import ArgumentError, CheckpointError, stats
 from stylelab.methods import johnson

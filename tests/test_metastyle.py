@@ -78,15 +78,15 @@ def test_second_order_gradient_is_the_chain_rule_through_the_inner_step(data):
     names = ms.adapted_names(model, "norm")
 
     fast = ms.inner_loop(model, support, grams, cfg, second_order=True)
-    total, _ = ms._task_loss(model, {**theta, **fast}, query, grams, cfg)
+    total, _ = ms.bilevel._task_loss(model, {**theta, **fast}, query, grams, cfg)
     exact = torch.autograd.grad(total, list(theta.values()))
 
     # by hand: first-order part at theta', then the Hessian-vector product at theta
     fo = ms.inner_loop(model, support, grams, cfg, second_order=False)
     params = {**{n: p.detach().requires_grad_() for n, p in theta.items() if n not in fo}, **fo}
-    t, _ = ms._task_loss(model, params, query, grams, cfg)
+    t, _ = ms.bilevel._task_loss(model, params, query, grams, cfg)
     g_q = dict(zip(params, torch.autograd.grad(t, list(params.values()))))
-    l_sup, _ = ms._task_loss(model, theta, support, grams, cfg)
+    l_sup, _ = ms.bilevel._task_loss(model, theta, support, grams, cfg)
     g_sup = torch.autograd.grad(l_sup, [theta[n] for n in names], create_graph=True)
     dot = sum((g * g_q[n]).sum() for g, n in zip(g_sup, names))
     hvp = torch.autograd.grad(dot, list(theta.values()), allow_unused=True)

@@ -25,6 +25,9 @@ def test_the_module_states_the_protocol(name):
     mod = methods.get(name)
     assert isinstance(mod, methods.Method)
     assert mod.STYLE_INPUT in (methods.STYLE_IMAGE, methods.TRAINED_STYLE)
+    assert mod.TRAINED is (name != "gatys")
+    assert callable(getattr(mod, "build", None)) and callable(getattr(mod, "loss", None))
+    assert isinstance(getattr(mod, "ARENA_CONTROLS", {}), dict)
     assert callable(getattr(mod, "trained_styles", None)) == (mod.STYLE_INPUT == methods.TRAINED_STYLE)
 
 
@@ -84,3 +87,18 @@ def test_preserve_color_means_the_same_everywhere(name, odd_content):
     style = "starry_night" if mod.STYLE_INPUT == methods.STYLE_IMAGE else None
     with pytest.raises(ArgumentError, match="preserve_color"):
         mod.stylize(odd_content, style, preserve_color="sepia", **({"steps": 1} if name == "gatys" else {}))
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if hasattr(methods.get(n), "encode_style")])
+def test_a_cached_style_gives_the_same_picture(name, odd_content):
+    """``stylize(content, encode_style(style))`` is ``stylize(content, style)``, without the style's
+    encoding: what the arena's cached column times."""
+    mod = methods.get(name)
+    if not shipped(name):
+        pytest.skip(f"no {name} checkpoint ships")
+    assert mod.STYLE_INPUT == methods.STYLE_IMAGE
+    model, style = mod.pretrained(), assets.load("starry_night", size=64)
+    extra = {"steps": 1, "adapt_size": 64} if name == "metastyle" else {}
+    code = mod.encode_style(style, model, **extra)
+    direct = mod.stylize(odd_content, style, model=model, **extra, **({"cache": False} if extra else {}))
+    assert torch.allclose(mod.stylize(odd_content, code, model=model), direct, atol=1e-5)

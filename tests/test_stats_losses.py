@@ -103,3 +103,68 @@ def test_layer_weights_validation():
         losses.layer_weights(["a"], {"zz": 1})
     with pytest.raises(ArgumentError, match=">= 0"):
         losses.layer_weights(["a", "b"], {"a": -1, "b": 2})
+
+
+class CountingEncoder:
+    """A small stand-in for VGG: two fixed random convolutions, counting its passes."""
+
+    def __init__(self):
+        g = torch.Generator().manual_seed(0)
+        self.w = {"a": torch.randn(4, 3, 3, 3, generator=g), "b": torch.randn(6, 4, 3, 3, generator=g)}
+        self.calls = 0
+
+    def encode(self, x, layers):
+        self.calls += 1
+        fa = torch.relu(torch.nn.functional.conv2d(x, self.w["a"], padding=1))
+        fb = torch.relu(torch.nn.functional.conv2d(fa, self.w["b"], stride=2, padding=1))
+        return {l: {"a": fa, "b": fb}[l] for l in layers}
+
+
+def test_perceptual_loss_is_the_formula_and_encodes_targets_once(rng):
+    enc = CountingEncoder()
+    c, s, x = (torch.rand(2, 3, 16, 16, generator=rng) for _ in range(3))
+    loss = losses.PerceptualLoss(enc, ["b"], ["a", "b"], content_weight=2.0, style_weight=3.0, tv_weight=0.5)
+    loss.set_content_image(c).set_style_image(s[:1])
+    assert enc.calls == 2
+    total, terms = loss(x)
+    loss(x.flip(-1))
+    assert enc.calls == 4, "scoring an output must cost one encoder pass: the targets are kept"
+    fx, fc, fs = enc.encode(x, ["a", "b"]), enc.encode(c, ["b"]), enc.encode(s[:1], ["a", "b"])
+    lc = ((fx["b"] - fc["b"]) ** 2).mean()
+    ls = sum(((stats.gram(fx[l]) - stats.gram(fs[l])) ** 2).mean() for l in ("a", "b"))
+    assert torch.allclose(terms["content"], lc) and torch.allclose(terms["style"], ls)
+    assert torch.allclose(total, 2.0 * lc + 3.0 * ls + 0.5 * losses.tv_loss(x))
+    w = loss.weighted(x)
+    assert set(w) == {"content", "style", "tv"} and torch.allclose(w["style"], 3.0 * ls)
+    assert "tv" not in losses.PerceptualLoss(enc, ["b"], []).set_content_image(c).weighted(x)
+
+
+def test_perceptual_loss_per_row_blends_and_relative_weights(rng):
+    enc = CountingEncoder()
+    c, s, x = (torch.rand(3, 3, 16, 16, generator=rng) for _ in range(3))
+    loss = losses.PerceptualLoss(enc, ["a"], ["b"]).set_content_image(c)
+    loss.set_style_image(s, weights=[1.0, 1.0, 1.0])          # a batch with weights: the mean Gram
+    mean_gram = stats.gram(enc.encode(s, ["b"])["b"]).mean(0, keepdim=True)
+    assert torch.allclose(loss.style_targets["b"], mean_gram, atol=1e-6)
+    rows = loss.layer_losses(x, per_row=True)
+    assert rows["content/a"].shape == (3,) and rows["style/b"].shape == (3,)
+    for k in range(3):   # row k's figure is that row's loss alone
+        one = losses.PerceptualLoss(enc, ["a"], ["b"]).set_content_image(c[k:k + 1]).set_style_grams(
+            loss.style_targets).layer_losses(x[k:k + 1])
+        assert torch.allclose(rows["content/a"][k], one["content/a"]) and torch.allclose(rows["style/b"][k], one["style/b"])
+    blend = losses.PerceptualLoss(enc, [], ["a"]).set_style_image([s[:1], s[1:2, :, :8]], weights=[3.0, 1.0])
+    g1, g2 = (stats.gram(enc.encode(t, ["a"])["a"]) for t in (s[:1], s[1:2, :, :8]))
+    assert torch.allclose(blend.style_targets["a"], 0.75 * g1 + 0.25 * g2)
+    rel = losses.PerceptualLoss(enc, ["a"], ["b"], relative=True).set_content_image(c).set_style_image(s)
+    assert rel.cw["a"] == pytest.approx(1 / float(enc.encode(c, ["a"])["a"].pow(2).mean()))
+    assert rel.sw["b"] == pytest.approx(1 / float(stats.gram(enc.encode(s, ["b"])["b"]).pow(2).mean()))
+
+
+def test_perceptual_loss_refuses_to_score_without_targets(rng):
+    loss = losses.PerceptualLoss(CountingEncoder(), ["a"], ["b"])
+    with pytest.raises(ArgumentError, match="set_content_image"):
+        loss(torch.rand(1, 3, 8, 8))
+    with pytest.raises(ArgumentError, match="lack the layers"):
+        loss.set_style_grams({"a": torch.eye(4)[None]})
+    with pytest.raises(ArgumentError, match="one per style image"):
+        loss.set_style_image([torch.rand(1, 3, 8, 8)], weights=[1.0, 2.0])

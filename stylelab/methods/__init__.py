@@ -3,7 +3,8 @@
 ``Config`` (paper defaults), an ``nn.Module`` for trained methods whose config is ``model.cfg``,
 ``stylize(content, style=None, *, model=None, size=None, **controls)`` -> (1,3,H,W) in [0,1] at
 the content's size, ``loss(model, batch)`` -> dict of named terms, ``pretrained()`` -> the shipped
-checkpoint or a clear CheckpointError, and ``STYLE_INPUT``: what ``style`` is.
+checkpoint or a clear CheckpointError, ``STYLE_INPUT``: what ``style`` is, and ``TRAINED``:
+whether a network does the work.
 """
 from __future__ import annotations
 
@@ -35,11 +36,16 @@ class Method(Protocol):
     - ``pretrained``: the shipped model, offline and hash-checked, or a CheckpointError that says
       how to train one.
 
-    Optional: ``encode_style(style, model=None)`` (arbitrary-style networks whose style encoding
-    can be cached; ``stylize`` accepts its result as ``style``), ``build(cfg)`` and
-    ``loss(model, batch)`` (trained methods).
+    - ``TRAINED``: True where a trained network does the work (``pretrained``, ``build(cfg)``,
+      ``loss(model, batch)``), False where each picture is optimised from scratch (Gatys).
+
+    Optional: ``encode_style(style, model=None, *, size=None)`` (arbitrary-style networks whose
+    style encoding can be cached; ``stylize`` accepts its result as ``style``) and
+    ``ARENA_CONTROLS``, the controls the arena and the gallery pass to ``stylize`` (a cost a
+    comparison can bear, e.g. Gatys' steps).
     """
     STYLE_INPUT: str
+    TRAINED: bool
     Config: type
 
     def stylize(self, content, style=None, *, model=None, size: int | None = None,

@@ -22,6 +22,8 @@ from ..losses import ShortRunTerms, content_loss, mean_std_style_loss, scale_fea
 
 #: ``stylize``'s ``style`` is a picture: a tensor, a path or a bundled name (``methods.Method``).
 STYLE_INPUT = "image"
+#: A trained network (``pretrained()``) does the work (``methods.Method``).
+TRAINED = True
 
 
 class Decoder(nn.Module):
@@ -199,12 +201,13 @@ class StyleFeatures:
 
 
 @torch.no_grad()
-def encode_style(style, size: int | None = None, model: AdaINNet | None = None, device=None) -> StyleFeatures:
+def encode_style(style, model: AdaINNet | None = None, *, size: int | None = None, device=None) -> StyleFeatures:
     """Encode ``style`` once (a tensor, path or bundled name; ``size`` = long side) and return the
-    cached features; pass them to ``stylize`` in place of the image to skip the style encoder."""
+    cached features; pass them to ``stylize`` in place of the image to skip the style encoder.
+    (The encoder is VGG-19's, the same for every AdaIN model: ``model`` only says the device.)"""
     if isinstance(style, StyleFeatures):
         return style
-    dev = model.device if model is not None else torch.device(device or "cpu")
+    dev = _model(model).device if model is not None else torch.device(device or "cpu")
     x = assets.resolve(style, size).to(dev)
     if x.shape[0] != 1:
         raise ImageError(f"a style must be one image, got a batch of {x.shape[0]}; pass them as a list")
@@ -290,7 +293,7 @@ def stylize(content, style=None, *, model: AdaINNet | None = None, size: int | N
         imgs = [s.image if isinstance(s, StyleFeatures) else assets.resolve(s, style_size) for s in styles]
         feats = [encode_style(stats.match_color(im.to(dev), c[:1]), model=model) for im in imgs]
     else:
-        feats = [encode_style(s, style_size, model=model) if not isinstance(s, StyleFeatures)
+        feats = [encode_style(s, model, size=style_size) if not isinstance(s, StyleFeatures)
                  else StyleFeatures(s.image, s.mean.to(dev), s.std.to(dev)) for s in styles]
     masks = controls.masks_for(mask, len(feats), tuple(c.shape[-2:])) if mask is not None else None
     x, h, w_ = _pad8(c)
@@ -326,7 +329,7 @@ def stylize_video(video, style, out=None, fps: float | None = None, size: int | 
     model = _model(controls.pop("model", None))
     style_size = controls.pop("style_size", None)
     styles = style if isinstance(style, (list, tuple)) else [style]
-    feats = [encode_style(s, style_size, model=model) for s in styles]
+    feats = [encode_style(s, model, size=style_size) for s in styles]
     feats = feats if isinstance(style, (list, tuple)) else feats[0]
     outs = [stylize(f, feats, model=model, **controls).cpu()
             for f in tqdm(frames, desc="stylize video", disable=not progress, leave=False)]

@@ -45,6 +45,8 @@ from .johnson import TransformNet
 
 #: ``stylize``'s ``style`` names a style the network was trained on (``methods.Method``).
 STYLE_INPUT = "trained"
+#: A trained network (``pretrained()``) does the work (``methods.Method``).
+TRAINED = True
 
 
 @dataclass
@@ -254,18 +256,11 @@ def layer_losses(model, out: torch.Tensor, content: torch.Tensor, style: torch.T
 
     Squared errors are means over elements (``losses.content_loss``, ``losses.gram_style_loss``)."""
     cfg = model.cfg
-    vgg = encoders.vgg19(device=str(out.device))
-    fo = vgg.encode(out, list(cfg.content_layers) + list(cfg.style_layers))
-    with torch.no_grad():
-        fc = vgg.encode(content, cfg.content_layers)
-        grams = {l: stats.gram(f).mean(0, keepdim=True) for l, f in vgg.encode(style, cfg.style_layers).items()}
-    rows = []
-    for b in range(out.shape[0]):
-        _, pc = losses.content_loss({l: fo[l][b:b + 1] for l in cfg.content_layers},
-                                    {l: fc[l][b:b + 1] for l in cfg.content_layers})
-        _, ps = losses.gram_style_loss({l: fo[l][b:b + 1] for l in cfg.style_layers}, grams)
-        rows.append(torch.stack([pc[l] for l in cfg.content_layers] + [ps[l] for l in cfg.style_layers]))
-    return torch.stack(rows)
+    objective = losses.PerceptualLoss(encoders.vgg19(device=str(out.device)), cfg.content_layers, cfg.style_layers)
+    objective.set_content_image(content).set_style_image(style, weights=[1.0] * style.shape[0])  # the mean Gram
+    per = objective.layer_losses(out, per_row=True)
+    return torch.stack([per[f"content/{l}"] for l in cfg.content_layers]
+                       + [per[f"style/{l}"] for l in cfg.style_layers], 1)
 
 
 def sample_alpha(model, batch_size: int, device=None) -> torch.Tensor:
@@ -316,11 +311,10 @@ def loss(model, batch: dict) -> dict:
 def style_losses(model, output: torch.Tensor, style) -> dict[str, float]:
     """Raw Gram style loss of ``output`` at each style layer of ``model`` (Eq. 2), for checks and plots."""
     cfg = model.cfg
-    vgg = encoders.vgg19(device=str(output.device))
     s = assets.resolve(style).to(output.device) if isinstance(style, str) else style.to(output.device)
-    grams = {l: stats.gram(f) for l, f in vgg.encode(s, cfg.style_layers).items()}
-    _, per = losses.gram_style_loss(vgg.encode(output, cfg.style_layers), grams)
-    return {l: float(v) for l, v in per.items()}
+    objective = losses.PerceptualLoss(encoders.vgg19(device=str(output.device)), (), cfg.style_layers)
+    per = objective.set_style_image(s).layer_losses(output)
+    return {l: float(per[f"style/{l}"]) for l in cfg.style_layers}
 
 
 # ---------------------------------------------------------------- checkpoints

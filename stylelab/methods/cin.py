@@ -29,6 +29,8 @@ from .johnson import TransformNet
 
 #: ``stylize``'s ``style`` names a style the network was trained on (``methods.Method``).
 STYLE_INPUT = "trained"
+#: A trained network (``pretrained()``) does the work (``methods.Method``).
+TRAINED = True
 
 
 @dataclass
@@ -238,20 +240,10 @@ def loss(model: CINNet, batch: dict) -> dict:
     c, s = batch["content"], batch["style"]
     idx = _style_index(model, batch["style_index"])
     out = model(c, F.one_hot(idx, model.n_styles).float())
-    vgg = encoders.vgg19(device=str(c.device))
-    layers = list(cfg.content_layers) + list(cfg.style_layers)
-    fo = vgg.encode(out, layers)
-    with torch.no_grad():
-        fc = vgg.encode(c, cfg.content_layers)
-        grams = {l: stats.gram(f) for l, f in vgg.encode(s, cfg.style_layers).items()}
-    cw = {l: 1.0 / float(fc[l].pow(2).mean().clamp_min(1e-8)) for l in cfg.content_layers}
-    sw = {l: 1.0 / float(grams[l].pow(2).mean().clamp_min(1e-12)) for l in cfg.style_layers}
-    lc, _ = losses.content_loss({l: fo[l] for l in cfg.content_layers}, fc, cw)
-    ls, _ = losses.gram_style_loss({l: fo[l] for l in cfg.style_layers}, grams, sw)
-    terms = {"content": cfg.content_weight * lc, "style": cfg.style_weight * ls}
-    if cfg.tv_weight:
-        terms["tv"] = cfg.tv_weight * losses.tv_loss(out)
-    return terms
+    objective = losses.PerceptualLoss(encoders.vgg19(device=str(c.device)), cfg.content_layers, cfg.style_layers,
+                                      content_weight=cfg.content_weight, style_weight=cfg.style_weight,
+                                      tv_weight=cfg.tv_weight or None, relative=True)
+    return objective.set_content_image(c).set_style_image(s).weighted(out)
 
 
 # ---------------------------------------------------------------- checkpoints

@@ -32,13 +32,17 @@ from typing import Callable, Mapping, Sequence
 import torch
 import torch.nn as nn
 
-from .. import assets, config, controls, images, stats
+from .. import assets, config, controls, images, ops, stats
 from ..encoders import check_layers, vgg19
 from ..errors import ArgumentError, CheckpointError
-from ..losses import content_loss, gram_style_loss, layer_weights as _layer_weights, tv_loss
+from ..losses import PerceptualLoss
 
 #: ``stylize``'s ``style`` is a picture: a tensor, a path or a bundled name (``methods.Method``).
 STYLE_INPUT = "image"
+#: No trained network: each picture is optimised from scratch (``methods.Method``).
+TRAINED = False
+#: What the arena and the gallery run it with: a bearable number of steps (``bench.arena``).
+ARENA_CONTROLS = {"steps": 50, "progress": False}
 
 INITS = ("content", "noise", "style")
 OPTIMIZERS = ("lbfgs", "adam")
@@ -93,8 +97,8 @@ class Result:
 
 # ---------------------------------------------------------------- the objective
 
-class Objective:
-    """The Gatys loss for one output size, with its targets computed once.
+class Objective(PerceptualLoss):
+    """The Gatys loss for one output size, with its targets computed once (``losses.PerceptualLoss``).
 
     ``targets``: content features phi_l(c) (if there is a content image) and the blended style Grams
     sum_k beta_k G(phi_l(s_k)) / sum_k beta_k, all detached. ``__call__(x)`` returns
@@ -103,43 +107,13 @@ class Objective:
 
     def __init__(self, encoder, content, styles, style_weights, content_layers, style_layers,
                  content_layer_weights, style_layer_weights, content_weight, style_weight, tv_weight):
-        self.encoder = encoder
-        self.content_layers = list(content_layers) if content is not None else []
-        self.style_layers = list(style_layers)
-        self.layers = list(dict.fromkeys(self.content_layers + self.style_layers))
-        self.cw = _layer_weights(self.content_layers, content_layer_weights) if self.content_layers else {}
-        self.sw = _layer_weights(self.style_layers, style_layer_weights)
-        self.a, self.b, self.t = float(content_weight), float(style_weight), float(tv_weight)
-        with torch.no_grad():
-            self.content_targets = ({l: f.detach() for l, f in encoder.encode(content, self.content_layers).items()}
-                                    if self.content_layers else {})
-            total = float(sum(style_weights))
-            grams = {l: 0.0 for l in self.style_layers}
-            for s, beta in zip(styles, style_weights):
-                fs = encoder.encode(s, self.style_layers)
-                for l in self.style_layers:
-                    grams[l] = grams[l] + (beta / total) * stats.gram(fs[l])
-            self.style_targets = {l: g.detach() for l, g in grams.items()}
-
-    def __call__(self, x: torch.Tensor):
-        feats = self.encoder.encode(x, self.layers)
-        terms = {}
-        total = x.new_zeros(())
-        if self.content_layers:
-            lc, per_c = content_loss({l: feats[l] for l in self.content_layers}, self.content_targets, self.cw)
-            total = total + self.a * lc
-            terms["content"] = lc
-            terms.update({f"content/{l}": v for l, v in per_c.items()})
-        ls, per_s = gram_style_loss({l: feats[l] for l in self.style_layers}, self.style_targets, self.sw)
-        total = total + self.b * ls
-        terms["style"] = ls
-        terms.update({f"style/{l}": v for l, v in per_s.items()})
-        if self.t:
-            tv = tv_loss(x)
-            total = total + self.t * tv
-            terms["tv"] = tv
-        terms["total"] = total
-        return total, terms
+        super().__init__(encoder, content_layers if content is not None else (), style_layers,
+                         content_layer_weights=content_layer_weights, style_layer_weights=style_layer_weights,
+                         content_weight=content_weight, style_weight=style_weight,
+                         tv_weight=float(tv_weight) or None)
+        if content is not None:
+            self.set_content_image(content)
+        self.set_style_image(list(styles), weights=style_weights)
 
 
 # ---------------------------------------------------------------- the optimisation
@@ -242,6 +216,7 @@ def _grey(x: torch.Tensor) -> torch.Tensor:
     return images.luminance(x).expand(-1, 3, -1, -1).contiguous()
 
 
+@ops.with_grad
 def run(content, style, *, content_layers: Sequence[str] | None = None,
         style_layers: Sequence[str] | None = None, layer_weights: Mapping[str, float] | None = None,
         content_layer_weights: Mapping[str, float] | None = None, content_weight: float | None = None,
@@ -414,13 +389,7 @@ def loss(model: Pastiche, batch: dict, cfg: Config | None = None) -> dict:
     content = images.match_size(content[:1], x) if content is not None else None
     obj = Objective(enc, content, [batch["style"][:1]], [1.0], cfg.content_layers, cfg.style_layers,
                     None, None, cfg.content_weight, cfg.style_weight, cfg.tv_weight)
-    _, terms = obj(x)
-    out = {"style": cfg.style_weight * terms["style"]}
-    if "content" in terms:
-        out["content"] = cfg.content_weight * terms["content"]
-    if "tv" in terms:
-        out["tv"] = cfg.tv_weight * terms["tv"]
-    return out
+    return obj.weighted(x)
 
 
 def pretrained():

@@ -29,12 +29,14 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from .. import assets, checkpoints, controls, encoders, images, losses, ops, stats
+from .. import assets, checkpoints, controls, encoders, images, losses, ops
 from ..errors import ArgumentError
 from ..images import luminance
 
 #: ``stylize``'s ``style`` names a style the network was trained on (``methods.Method``).
 STYLE_INPUT = "trained"
+#: A trained network (``pretrained()``) does the work (``methods.Method``).
+TRAINED = True
 
 NormFactory = Callable[[int], nn.Module]
 
@@ -149,20 +151,9 @@ def perceptual_loss(output: torch.Tensor, content: torch.Tensor, style: torch.Te
     (batch 1 broadcasts), as named, already weighted terms {"content", "style", "tv"}."""
     cfg = cfg or Config()
     vgg = encoder or encoders.vgg19(device=str(output.device))
-    layers = list(dict.fromkeys(list(cfg.content_layers) + list(cfg.style_layers)))
-    fo = vgg.encode(output, layers)
-    with torch.no_grad():
-        fc = vgg.encode(content, list(cfg.content_layers))
-        fs = vgg.encode(style, list(cfg.style_layers))
-        grams = {l: stats.gram(fs[l]) for l in cfg.style_layers}
-    lc, _ = losses.content_loss({l: fo[l] for l in cfg.content_layers}, fc)
-    if style.shape[0] == output.shape[0]:
-        per = {l: torch.nn.functional.mse_loss(stats.gram(fo[l]), grams[l]) for l in cfg.style_layers}
-        ls = sum(per.values())
-    else:
-        ls, _ = losses.gram_style_loss({l: fo[l] for l in cfg.style_layers}, grams)
-    return {"content": cfg.content_weight * lc, "style": cfg.style_weight * ls,
-            "tv": cfg.tv_weight * losses.tv_loss(output)}
+    objective = losses.PerceptualLoss(vgg, cfg.content_layers, cfg.style_layers, content_weight=cfg.content_weight,
+                                      style_weight=cfg.style_weight, tv_weight=cfg.tv_weight)
+    return objective.set_content_image(content).set_style_image(style).weighted(output)
 
 
 def loss(model: TransformNet, batch: dict) -> dict[str, torch.Tensor]:
@@ -200,15 +191,22 @@ def shipped_styles() -> list[str]:
 
 
 def trained_styles(model=None) -> list[str]:
-    """The style names ``stylize`` takes: one shipped network per style (``model`` is not asked:
-    a Johnson network does not know the name of its style)."""
+    """The style names ``stylize`` takes: with ``model``, the one it was trained on where that is
+    known (a shipped network, ``pretrained(style)``; else none); without, the shipped styles, one
+    network each."""
+    if model is not None:
+        name = getattr(model, "style_name", "")
+        return [name] if name else []
     return shipped_styles()
 
 
 def pretrained(style: str = "default") -> TransformNet:
     """The shipped network trained on ``style`` (``"default"``: ``DEFAULT_STYLE``), offline and
     hash-checked, or a CheckpointError that names the shipped styles and says how to train one."""
-    return checkpoints.pretrained(sys.modules[__name__], DEFAULT_STYLE if style == "default" else style)
+    style = DEFAULT_STYLE if style == "default" else style
+    model = checkpoints.pretrained(sys.modules[__name__], style)
+    model.style_name = style   # shipped as johnson/<style>: the registry names its style
+    return model
 
 
 @torch.no_grad()

@@ -43,6 +43,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import torch
 import torch.nn as nn
@@ -54,6 +55,8 @@ from .adain import Decoder
 
 #: ``stylize``'s ``style`` is a picture: a tensor, a path or a bundled name (``methods.Method``).
 STYLE_INPUT = "image"
+#: A trained network (``pretrained()``) does the work (``methods.Method``).
+TRAINED = True
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 
@@ -303,11 +306,30 @@ def config_dict(cfg: Config) -> dict:
     return asdict(cfg)
 
 
+class StyleFeatures(NamedTuple):
+    """A style encoded once (``encode_style``): its relu4_1 features, the costly part of the style's
+    path, and the image itself (``preserve_color="histogram"`` recolours the style to each content
+    and so encodes it again)."""
+    image: torch.Tensor
+    features: torch.Tensor
+
+
+@torch.no_grad()
+def encode_style(style, model: StyleKernels | None = None, *, size: int | None = None) -> StyleFeatures:
+    """The style's VGG-19 features, computed once; ``stylize`` takes the result as ``style``.
+    ``style``: a tensor, path or bundled name (``size``: its long side)."""
+    model = model if model is not None else pretrained()
+    s = assets.resolve(style, size).to(next(model.parameters()).device)
+    images.check_size(s, "style")
+    return StyleFeatures(s, model.encode(s))
+
+
 @torch.no_grad()
 def stylize(content, style=None, *, model: StyleKernels | None = None, size: int | None = None,
             style_size: int | None = None, alpha: float = 1.0, gate: float = 1.0,
             kernel_size: int | None = None, preserve_color=False) -> torch.Tensor:
-    """Stylise ``content`` with ``style``: (1,3,H,W) in [0,1], the content's size.
+    """Stylise ``content`` with ``style`` (an image, or ``encode_style``'s result): (1,3,H,W) in
+    [0,1], the content's size.
 
     Controls: ``alpha`` (0 = content features, 1 = full style), ``gate`` (CGM strength in [0,1]:
     0 ignores the gate, 1 applies the learned one), ``kernel_size`` (odd, at most the trained k:
@@ -322,10 +344,15 @@ def stylize(content, style=None, *, model: StyleKernels | None = None, size: int
     model = model if model is not None else pretrained()
     dev = next(model.parameters()).device
     c = assets.resolve(content, size).to(dev)
-    s = controls.recolor_style(assets.resolve(style, style_size or size).to(dev), c, color)
     images.check_size(c, "content")
-    images.check_size(s, "style")
     c8, hw = images.pad_to_multiple(c, 8)   # the decoder's three upsamplings
     with ops.eval_mode(model):
-        out = model(c8, s, gate=gate, kernel_size=kernel_size, alpha=alpha)
+        if isinstance(style, StyleFeatures) and color != "histogram":
+            fs = style.features.to(dev)
+        else:
+            s = style.image if isinstance(style, StyleFeatures) else assets.resolve(style, style_size or size)
+            s = controls.recolor_style(s.to(dev), c, color)
+            images.check_size(s, "style")
+            fs = model.encode(s)
+        out = model.decoder(model.modulate(model.encode(c8), fs, gate, kernel_size, alpha))
     return controls.keep_luminance(images.crop_to(out, hw).clamp(0, 1), c, color)
