@@ -7,122 +7,130 @@ and the quality figures of ``stylelab.bench.quality`` averaged over the pairs.
 Honesty rule: a trained method whose checkpoint does not ship is reported as "no checkpoint". Its
 size, FLOPs and speed are still measured (they do not depend on the weights), on an untrained
 network, but no picture or quality figure is made from random weights.
+
+The arena knows no method by name: it reads each module's surface (``stylelab.methods.Method``):
+``TRAINED`` (a network to load, or pictures optimised from scratch), ``STYLE_INPUT`` (a style
+image, or the network's own trained styles, judged only on pairs of those styles), an optional
+``encode_style`` (a cached style, timed separately) and ``ARENA_CONTROLS`` (the settings it runs
+with, e.g. Gatys' steps; ``controls`` overrides them per method).
 """
 from __future__ import annotations
 
 import argparse
+import ast
+import inspect
 import json
 import math
 import statistics
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import torch
 
-from .. import assets, config, images, methods
+from .. import arguments, assets, config, images, methods
 from ..data import image_files
-from ..errors import CheckpointError, StylelabError
-from . import flops as count_flops, parameters, peak_memory_mb, quality, time_ms
+from ..errors import ArgumentError, CheckpointError, StylelabError
+from . import flops as count_flops, fresh_peak_memory_mb, parameters, quality, time_ms
 
 #: The bundled pairs the arena and the demo use by default.
 DEFAULT_PAIRS = (("chelsea", "starry_night"), ("neuschwanstein_castle", "great_wave"),
                  ("red_panda", "the_scream"), ("eiffel_tower", "durer_lion"))
 
+#: A run slower than this (seconds) is timed once: its first run is the figure (an optimisation
+#: method's minutes per picture need no median, and would not fit one).
+SLOW_S = 5.0
+
 
 @dataclass
 class Entry:
-    """How the arena runs one method: ``model`` is the shipped one (None: none ships, or Gatys)."""
+    """How the arena runs one method: ``model`` is the shipped one (None: none ships, or the method
+    optimises each picture)."""
     name: str
     model: object = None
-    status: str = "checkpoint"  # "checkpoint", "no checkpoint", "optimisation"
+    status: str = "checkpoint"  # "checkpoint", "no checkpoint", "optimisation", "missing"
     note: str = ""
     run: Callable | None = None            # (content, style) -> image, with the real model
     timing_run: Callable | None = None     # (content, style) -> image, for speed/FLOPs (any weights)
     cached_run: Callable | None = None     # (content, style_cache) -> image
     encode_style: Callable | None = None   # style -> cache
-    #: single-style networks: (content, style name) -> image, or None where it was not trained on it
+    #: networks of trained styles: (content, style name) -> image, or None where none paints that style
     run_named: Callable | None = None
     timing_model: object = None
-    extra: dict = field(default_factory=dict)
+    trained_styles: bool = False           # judged only on pairs whose style it was trained on
+    controls: dict = field(default_factory=dict)
 
 
-def _with_grad(fn: Callable) -> Callable:
-    """``fn`` run with autograd on, even inside the timers' inference mode (for optimisation methods)."""
-    def run(*args):
-        with torch.inference_mode(False), torch.enable_grad():
-            return fn(*args)
+def controls_for(name: str, mod, overrides: dict | None = None) -> dict:
+    """The controls the arena runs method ``name`` with: its ``ARENA_CONTROLS``, updated with
+    ``overrides[name]`` (e.g. ``{"gatys": {"steps": 20}}``)."""
+    return {**getattr(mod, "ARENA_CONTROLS", {}), **((overrides or {}).get(name) or {})}
+
+
+def _accepted(fn: Callable, controls: dict) -> dict:
+    """The items of ``controls`` that ``fn`` takes as keywords."""
+    params = inspect.signature(fn).parameters
+    return {k: v for k, v in controls.items() if k in params}
+
+
+def named_runner(mod, model=None, shipped: bool = True) -> Callable:
+    """(content, style name) -> the picture of a network trained on that style, or None where no
+    network paints it: ``model`` for its own styles (``mod.trained_styles(model)``), and with
+    ``shipped`` a shipped network for the others (``mod.stylize(content, name)`` loads it: Johnson's
+    networks hold one style each)."""
+    own = set(mod.trained_styles(model)) if model is not None else set()
+    others = set()
+    if shipped:
+        try:
+            others = set(mod.trained_styles())
+        except CheckpointError:
+            pass
+
+    def run(c, style_name):
+        if style_name in own:
+            return mod.stylize(c, style_name, model=model)
+        if style_name in others:
+            return mod.stylize(c, style_name)
+        return None
     return run
 
 
-#: Methods whose network holds one style (or a fixed set): they ignore the pair's style image.
-SINGLE_STYLE = ("johnson", "cin", "adjustable")
-
-
-def _trained_entry(name: str, mod, device, metastyle_steps: int, metastyle_size: int = 256) -> Entry:
-    """Entry for a trained method: use ``pretrained()`` if it ships, else an untrained twin for timing."""
-    e = Entry(name)
+def _entry(name: str, mod, device, ctl: dict) -> Entry:
+    """The arena entry of one method module, read from its surface."""
+    note = ", ".join(f"{k}={v}" for k, v in ctl.items() if k not in ("progress", "cache"))
+    if not mod.TRAINED:
+        e = Entry(name, status="optimisation", note=note or "optimises each picture", controls=ctl)
+        e.run = e.timing_run = lambda c, s: mod.stylize(c, s, size=max(c.shape[-2:]), **ctl)
+        return e
+    e = Entry(name, controls=ctl, trained_styles=mod.STYLE_INPUT == methods.TRAINED_STYLE)
     try:
         e.model = mod.pretrained().to(device).eval()
     except CheckpointError as err:
         e.status, e.note = "no checkpoint", str(err)
     e.timing_model = e.model if e.model is not None else mod.build().to(device).eval()
-
-    if name in SINGLE_STYLE:
-        make = lambda m: (lambda c, s: mod.stylize(c, model=m))
-        e.note = e.note or "single-style network: runs its own trained style"
+    if e.trained_styles:   # the pair's style image is not an input: the network's first style is timed
+        make = lambda m: (lambda c, s: mod.stylize(c, model=m, size=max(c.shape[-2:]), **ctl))
+        e.note = e.note or "runs its own trained styles"
         if e.model is not None:
-            e.run_named = named_runner(name, mod, e.model, device)
-    elif name == "metastyle":  # uncached = adapt K steps to the style, then one forward pass
-        adapt = _with_grad(lambda s, m: mod.adapt(s, steps=metastyle_steps, model=m, size=metastyle_size,
-                                                  progress=False))
-        make = lambda m: (lambda c, s: adapt(s, m)(c).clamp(0, 1).detach())
-        e.encode_style = lambda s, m=e.timing_model: adapt(s, m)
-        e.cached_run = lambda c, fast: fast(c).clamp(0, 1)
-        e.note = e.note or f"adapts {metastyle_steps} steps per style (uncached) or reuses the adapted net (cached)"
+            e.run_named = named_runner(mod, e.model)
     else:
-        make = lambda m: (lambda c, s: mod.stylize(c, s, model=m))
-        if name == "adain":
-            e.encode_style = lambda s, m=e.timing_model: mod.encode_style(s, model=m)
-        elif name == "din":
-            e.encode_style = lambda s, m=e.timing_model: m.encode_style(s)
-        if e.encode_style is not None:
-            e.cached_run = lambda c, code, m=e.timing_model: mod.stylize(c, code, model=m)
+        make = lambda m: (lambda c, s: mod.stylize(c, s, model=m, size=max(c.shape[-2:]), **ctl))
+        if hasattr(mod, "encode_style"):
+            enc = _accepted(mod.encode_style, ctl)
+            e.encode_style = lambda s, m=e.timing_model: mod.encode_style(s, m, **enc)
+            e.cached_run = lambda c, code, m=e.timing_model: mod.stylize(c, code, model=m, size=max(c.shape[-2:]),
+                                                                       **ctl)
+        e.note = e.note or note
     if e.model is not None:
         e.run = make(e.model)
     e.timing_run = make(e.timing_model)
     return e
 
 
-def named_runner(name: str, mod, model, device="cpu", nets: dict | None = None) -> Callable:
-    """(content, style name) -> the picture of a single-style network trained on that style, or
-    None. johnson: one network per style, ``nets`` ({style: network}) first, then the shipped ones
-    (loaded once); cin: ``model``'s styles by name; adjustable: ``model``'s one style."""
-    nets = dict(nets or {})
-
-    def run(c, style_name):
-        if name == "johnson":
-            if style_name not in nets:
-                if style_name not in mod.shipped_styles():
-                    return None
-                nets[style_name] = mod.pretrained(style_name).to(device).eval()
-            return mod.stylize(c, model=nets[style_name])
-        if name == "cin":
-            return mod.stylize(c, style_name, model=model) if style_name in model.style_names else None
-        return mod.stylize(c, model=model) if style_name == model.cfg.style_name else None
-    return run
-
-
-def trained_styles(name: str, mod, model) -> list[str]:
-    """The styles a single-style method can paint: johnson's shipped networks, the styles of a
-    cin ``model``, the one style of an adjustable ``model``."""
-    if name == "johnson":
-        return mod.shipped_styles()
-    return list(model.style_names) if name == "cin" else [model.cfg.style_name]
-
-
-def entries(names, device, gatys_steps: int, metastyle_steps: int = 20, metastyle_size: int = 256) -> list[Entry]:
-    """Build the arena entry of each method in ``names`` that this version implements."""
+def entries(names, device, controls: dict | None = None) -> list[Entry]:
+    """The arena entry of each method in ``names`` (a "missing" one where this version lacks it);
+    ``controls``: per-method overrides of ``ARENA_CONTROLS``, ``{name: {control: value}}``."""
     out = []
     for name in names:
         try:
@@ -130,13 +138,7 @@ def entries(names, device, gatys_steps: int, metastyle_steps: int = 20, metastyl
         except StylelabError as err:
             out.append(Entry(name, status="missing", note=str(err)))
             continue
-        if name == "gatys":
-            e = Entry(name, status="optimisation", note=f"{gatys_steps} L-BFGS steps")
-            e.run = e.timing_run = _with_grad(lambda c, s, m=mod: m.stylize(c, s, steps=gatys_steps, size=max(c.shape[-2:]),
-                                                                       progress=False))
-            out.append(e)
-        else:
-            out.append(_trained_entry(name, mod, device, metastyle_steps, metastyle_size))
+        out.append(_entry(name, mod, device, controls_for(name, mod, controls)))
     return out
 
 
@@ -144,34 +146,39 @@ def _size_pair(content, style, size):
     return images.resize(content, size), images.resize(style, size)
 
 
-def _peak_child(name, size, gatys_steps, metastyle_steps, device, queue):
-    """Child process body: build one entry, run it once at ``size``, report peak extra memory."""
+def _timed_run(name, size, controls, device):
+    """``fresh_peak_memory_mb``'s set-up in the fresh process: the entry and its inputs, then the run."""
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    e = entries([name], torch.device(device), gatys_steps, metastyle_steps)[0]
+    e = entries([name], torch.device(device), controls)[0]
     c, s = _size_pair(assets.load(DEFAULT_PAIRS[0][0], size), assets.load(DEFAULT_PAIRS[0][1], size), size)
     c, s = c.to(device), s.to(device)
-    queue.put(peak_memory_mb(lambda: e.timing_run(c, s), device=device))
+    return lambda: e.timing_run(c, s)
 
 
-def fresh_peak_memory_mb(name: str, size: int, gatys_steps: int, metastyle_steps: int, device) -> float:
-    """Peak memory of one run of ``name`` at ``size`` px in a fresh process (a warm allocator in this
-    one would hide it: freed blocks are reused without growing the resident set)."""
-    import multiprocessing as mp
-    ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    p = ctx.Process(target=_peak_child, args=(name, size, gatys_steps, metastyle_steps, str(device), q))
-    p.start()
-    p.join(timeout=900)
-    if p.is_alive():
-        p.kill()
-    return q.get() if not q.empty() else float("nan")
+def peak_memory_of(name: str, size: int, controls: dict | None = None, device="cpu") -> float:
+    """Peak memory (MiB) of one run of method ``name`` at ``size`` px in a fresh process."""
+    return fresh_peak_memory_mb(_timed_run, name, size, controls, str(device), device=str(device))
+
+
+def _ms(fn: Callable, runs: int, device) -> float:
+    """Median ms of ``fn()`` over ``runs`` runs after the first, or the first alone where it took
+    longer than ``SLOW_S``."""
+    with torch.inference_mode():
+        t0 = time.perf_counter()
+        fn()
+        if torch.device(device).type == "cuda":
+            torch.cuda.synchronize()
+        first = time.perf_counter() - t0
+    if first > SLOW_S:
+        return first * 1000.0
+    return time_ms(fn, runs=runs, warmup=0, device=device)["median_ms"]
 
 
 def measure(e: Entry, pairs, sizes, runs: int, device, flop_sizes=(256, 512), memory: bool = True,
-            gatys_steps: int = 50, metastyle_steps: int = 20, style_names=None) -> dict:
+            style_names=None) -> dict:
     """All figures of one entry as a flat dict (see the module docstring). ``style_names``: the
-    bundled name of each pair's style, so that a single-style network is judged on the pairs whose
-    style it was trained on (``quality_pairs`` says on how many)."""
+    bundled name of each pair's style, so that a network of trained styles is judged on the pairs
+    whose style it was trained on (``quality_pairs`` says on how many)."""
     row = {"method": e.name, "status": e.status, "note": e.note.split(";")[0]}
     if e.status == "missing":
         return row
@@ -180,46 +187,45 @@ def measure(e: Entry, pairs, sizes, runs: int, device, flop_sizes=(256, 512), me
     for size in flop_sizes:
         c, s = (t.to(device) for t in _size_pair(c0, s0, size))
         row[f"gflops_{size}"] = count_flops(lambda: e.timing_run(c, s)) / 1e9
-    slow = e.name in ("gatys", "metastyle")  # minutes per run at 512 px: one timed run
     for size in sizes:
         c, s = (t.to(device) for t in _size_pair(c0, s0, size))
-        row[f"ms_{size}"] = time_ms(lambda: e.timing_run(c, s), runs=1 if slow else runs,
-                                    warmup=0 if slow else 1, device=device)["median_ms"]
+        row[f"ms_{size}"] = _ms(lambda: e.timing_run(c, s), runs, device)
         if e.cached_run is not None:
-            cache = e.encode_style(s)
-            row[f"ms_{size}_cached"] = time_ms(lambda: e.cached_run(c, cache), runs=runs, device=device)["median_ms"]
+            with torch.inference_mode():
+                cache = e.encode_style(s)
+            row[f"ms_{size}_cached"] = _ms(lambda: e.cached_run(c, cache), runs, device)
     if memory:
         big = max(sizes)
-        row[f"peak_mb_{big}"] = fresh_peak_memory_mb(e.name, big, gatys_steps, metastyle_steps, device)
+        row[f"peak_mb_{big}"] = peak_memory_of(e.name, big, {e.name: e.controls}, device)
     q = []
     for i, (c, s) in enumerate(pairs):
         c, s = (t.to(device) for t in _size_pair(c, s, min(sizes)))
-        if e.run is not None and e.name not in SINGLE_STYLE:
-            q.append(quality(e.run(c, s), c, s))
-        elif e.run_named is not None and style_names is not None:
-            out = e.run_named(c, style_names[i])
-            if out is not None:
-                q.append(quality(out, c, s))
+        if e.trained_styles:
+            out = e.run_named(c, style_names[i]) if e.run_named is not None and style_names is not None else None
+        else:
+            out = e.run(c, s) if e.run is not None else None
+        if out is not None:
+            q.append(quality(out, c, s))
     if q:
         for k in q[0]:
             row[k] = statistics.mean(d[k] for d in q)
-        if e.name in SINGLE_STYLE:
+        if e.trained_styles:
             row["quality_pairs"] = len(q)
     return row
 
 
-def run(names=None, pairs=None, sizes=(256, 512), runs: int = 5, device=None, gatys_steps: int = 50,
-        metastyle_steps: int = 20, flop_sizes=(256, 512), memory: bool = True,
-        metastyle_size: int = 256, style_names=None) -> list[dict]:
+def run(names=None, pairs=None, sizes=(256, 512), runs: int = 5, device=None, controls: dict | None = None,
+        flop_sizes=(256, 512), memory: bool = True, style_names=None) -> list[dict]:
     """Measure ``names`` (default: every implemented method) on ``pairs`` of (content, style) tensors
-    (default: the first two bundled pairs; ``style_names`` the bundled names of their styles)."""
+    (default: the first two bundled pairs; ``style_names`` the bundled names of their styles);
+    ``controls``: per-method overrides of ``ARENA_CONTROLS``."""
     dev = config.device(device)
     names = list(names or methods.available())
     if pairs is None:
         pairs = [(assets.load(c, 512), assets.load(s, 512)) for c, s in DEFAULT_PAIRS[:2]]
         style_names = [s for _, s in DEFAULT_PAIRS[:2]]
-    return [measure(e, pairs, sizes, runs, dev, flop_sizes, memory, gatys_steps, metastyle_steps, style_names)
-            for e in entries(names, dev, gatys_steps, metastyle_steps, metastyle_size)]
+    return [measure(e, pairs, sizes, runs, dev, flop_sizes, memory, style_names)
+            for e in entries(names, dev, controls)]
 
 
 def load_pairs(folder) -> list:
@@ -252,22 +258,48 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def parse_controls(items) -> dict:
+    """``["gatys.steps=20", "metastyle.adapt_size=128"]`` -> ``{"gatys": {"steps": 20}, ...}``
+    (values read as Python literals where they are one: numbers, True/False, None)."""
+    out: dict = {}
+    for item in items or []:
+        key, eq, value = item.partition("=")
+        name, dot, control = key.partition(".")
+        if not (eq and dot and name and control):
+            raise ArgumentError(f"--set {item!r}: write METHOD.CONTROL=VALUE, e.g. gatys.steps=20")
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            pass
+        out.setdefault(name, {})[control] = value
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m stylelab bench",
                                 description="Every method on the same pairs: size, FLOPs, speed, memory, quality.")
     p.add_argument("methods", nargs="*", help=f"methods to compare (default: all of {', '.join(methods.NAMES)})")
     p.add_argument("--pairs", help="a folder with content/ and style/ subfolders (default: bundled assets)")
-    p.add_argument("--size", type=int, nargs="+", default=[256, 512], help="long sides to time (px)")
-    p.add_argument("--runs", type=int, default=5, help="timed runs per figure (median reported)")
-    p.add_argument("--gatys-steps", type=int, default=50)
-    p.add_argument("--metastyle-steps", type=int, default=20, help="adaptation steps K per new style")
+    arguments.add_sizes(p, what="long sides to time")
+    arguments.add_runs(p)
+    p.add_argument("--set", dest="controls", action="append", default=[], metavar="METHOD.CONTROL=VALUE",
+                   help="a control for one method, e.g. gatys.steps=50 or metastyle.steps=20 (repeatable; "
+                        "defaults: each method's ARENA_CONTROLS)")
+    p.add_argument("--gatys-steps", type=int, default=None, help="the same as --set gatys.steps=N")
+    p.add_argument("--metastyle-steps", type=int, default=None, help="the same as --set metastyle.steps=N")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs (fresh processes)")
-    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
-    p.add_argument("--json", default=None, help="also write the rows to this JSON file")
+    arguments.add_device(p)
+    arguments.add_json(p, "the rows")
     a = p.parse_args(argv)
+    unknown = [n for n in a.methods if n not in methods.NAMES]
+    if unknown:
+        p.error(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(methods.NAMES)}")
+    controls = parse_controls(a.controls)
+    for name, steps in (("gatys", a.gatys_steps), ("metastyle", a.metastyle_steps)):
+        if steps is not None:
+            controls.setdefault(name, {})["steps"] = steps
     pairs = load_pairs(a.pairs) if a.pairs else None
-    rows = run(a.methods or None, pairs, tuple(a.size), a.runs, a.device, a.gatys_steps, a.metastyle_steps,
-               memory=not a.no_memory)
+    rows = run(a.methods or None, pairs, tuple(a.sizes), a.runs, a.device, controls, memory=not a.no_memory)
     dev = config.device(a.device)
     print(f"device: {dev}{' (' + torch.cuda.get_device_name() + ')' if dev.type == 'cuda' else ''}, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads")
@@ -276,9 +308,9 @@ def main(argv=None) -> int:
         if r["status"] == "no checkpoint":
             print(f"{r['method']}: no trained checkpoint ships; speed and size measured on an untrained network, "
                   "no quality figures")
-        elif r["method"] in SINGLE_STYLE and r["status"] == "checkpoint":
-            print(f"{r['method']}: a single-style network; quality figures over the {r.get('quality_pairs', 0)} "
-                  "pair(s) whose style it was trained on")
+        elif "quality_pairs" in r or (r["status"] == "checkpoint" and "ssim" not in r):
+            print(f"{r['method']}: runs its own trained styles; quality figures over the "
+                  f"{r.get('quality_pairs', 0)} pair(s) whose style it was trained on")
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=2))
     return 0

@@ -7,8 +7,8 @@ relative content loss, Gram and mean/std style losses (lower is better) and SSIM
 the same network untrained (``--untrained``), and Gatys at ``--gatys-steps`` (0: skip), so that a
 trained model's figures always sit next to what it has to beat. ``--grid PNG`` saves the pictures.
 
-Single-style networks (johnson, cin, adjustable) run their own trained styles: ``--style NAME``
-picks them (johnson: shipped styles; cin: its styles by name; default: all of them), each is
+Networks of trained styles (``STYLE_INPUT == "trained"``: johnson, cin, adjustable) run their own
+styles: ``--style NAME`` picks them (default: all the model knows, or every shipped style), each is
 judged against its bundled painting, and ``--style-dir`` is not needed.
 """
 from __future__ import annotations
@@ -20,12 +20,12 @@ from pathlib import Path
 
 import torch
 
-from .. import assets, images, train
+from .. import arguments, assets, images, methods, train
 from ..encoders import vgg19
 from ..errors import ArgumentError
 from ..methods import get as get_method
 from . import quality
-from .arena import SINGLE_STYLE, named_runner, trained_styles
+from .arena import named_runner
 
 FIGURES = ("content_loss", "style_gram", "style_meanstd", "ssim")
 
@@ -71,21 +71,24 @@ def main(argv=None) -> int:
     p.add_argument("--style-dir", default=None, help="held-out paintings and textures (arbitrary-style methods)")
     p.add_argument("--style", nargs="+", default=None,
                    help="single-style networks: the trained styles to judge (default: all it has)")
-    p.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="long sides in px")
+    arguments.add_sizes(p)
     p.add_argument("--pairs", type=int, default=None, help="use at most this many pairs")
     p.add_argument("--untrained", action="store_true", help="add the same network with random weights")
     p.add_argument("--gatys-steps", type=int, default=0, help="add Gatys at this many L-BFGS steps (0: skip)")
     p.add_argument("--grid", default=None, help="save the pictures (rows: pairs, columns: models) to this PNG")
-    p.add_argument("--json", default=None, help="also write the figures to this JSON file ({row: {size: figures}})")
+    arguments.add_json(p, "the figures ({row: {size: figures}})")
     a = p.parse_args(argv)
     mod = get_method(a.method)
-    single = a.method in SINGLE_STYLE
-    if not single and a.style_dir is None:
+    if not mod.TRAINED:
+        raise ArgumentError(f"{a.method} has no trained model to validate; it is the reference row "
+                            "(--gatys-steps N adds it next to a trained method)")
+    named = mod.STYLE_INPUT == methods.TRAINED_STYLE
+    if not named and a.style_dir is None:
         raise ArgumentError(f"{a.method} takes a style image: pass --style-dir with held-out paintings")
     torch.manual_seed(0)
     label = f"{a.method} ({Path(a.model).name if a.model else 'shipped'})"
-    if single:
-        rows, styles = single_style_rows(mod, a.method, label, a.model, a.style, a.untrained)
+    if named:
+        rows, styles = trained_style_rows(mod, a.method, label, a.model, a.style, a.untrained)
         pl = [(c, styles[i % len(styles)]) for i, c in enumerate(train.image_files(a.content_dir))][:a.pairs or None]
     else:
         model = train.load_model(mod, a.model) if a.model else mod.pretrained()
@@ -94,13 +97,10 @@ def main(argv=None) -> int:
             rnd = mod.build(model.cfg).eval()
             rows[f"{a.method} (untrained)"] = lambda c, s, ref: mod.stylize(c, s, model=rnd)
         pl = pairs(a.content_dir, a.style_dir, a.pairs)
-    if a.gatys_steps:
+    if a.gatys_steps:   # the reference every trained model has to be weighed against
         gatys = get_method("gatys")
-
-        def run_gatys(c, s, ref):
-            with torch.enable_grad():
-                return gatys.stylize(c, s, steps=a.gatys_steps, size=max(c.shape[-2:]), progress=False)
-        rows[f"gatys ({a.gatys_steps} steps)"] = run_gatys
+        rows[f"gatys ({a.gatys_steps} steps)"] = lambda c, s, ref: gatys.stylize(
+            c, s, steps=a.gatys_steps, size=max(c.shape[-2:]), progress=False)
     print(f"{len(pl)} held-out pairs; figures are means over the pairs")
     figures, pictures = run_rows(rows, pl, a.sizes)
     print_table(figures)
@@ -120,28 +120,26 @@ def main(argv=None) -> int:
     return 0
 
 
-def single_style_rows(mod, method: str, label: str, model_file, names, untrained: bool):
+def trained_style_rows(mod, method: str, label: str, model_file, names, untrained: bool):
     """Rows for a network that runs its own trained styles, and the style names to pair with.
 
-    johnson: one shipped network per style (``--model FILE`` with one ``--style``); cin: one
-    network, a style by name; adjustable: its one style. A style it cannot paint is an error."""
-    if method == "johnson":
-        if model_file and (not names or len(names) != 1):
-            raise ArgumentError("--model FILE holds one Johnson network: name its style with one --style NAME")
-        model, names = None, list(names or mod.shipped_styles())
-        nets = {names[0]: train.load_model(mod, model_file)} if model_file else {n: mod.pretrained(n) for n in names}
-        cfg = next(iter(nets.values())).cfg
+    ``--model FILE``: that network, on the styles it knows (``mod.trained_styles(model)``) or the
+    ``--style`` names given (a Johnson network does not record its style: name it). Without: the
+    shipped networks on their styles. A style no network paints is an error."""
+    model = train.load_model(mod, model_file) if model_file else None
+    known = mod.trained_styles(model) if model is not None else mod.trained_styles()
+    if model is not None and not known and len(names or ()) != 1:
+        raise ArgumentError(f"{model_file} does not record which style it was trained on (one network, one "
+                            "style); name it with one --style NAME")
+    names = list(names or known)
+    if known and set(names) - set(known):
+        raise ArgumentError(f"{method} has no style {sorted(set(names) - set(known))}; it paints {known}")
+    if model is not None:
+        rows = {label: lambda c, s, ref: mod.stylize(c, ref, model=model)}
     else:
-        model, nets = train.load_model(mod, model_file) if model_file else mod.pretrained(), None
-        known = trained_styles(method, mod, model)
-        names = list(names or known)
-        if set(names) - set(known):
-            raise ArgumentError(f"{method} has no style {sorted(set(names) - set(known))}; it paints {known}")
-        cfg = model.cfg
-    run = named_runner(method, mod, model, nets=nets)
-    rows = {label: lambda c, s, ref: run(c, ref)}
+        run = named_runner(mod, mod.pretrained())
+        rows = {label: lambda c, s, ref: run(c, ref)}
     if untrained:
-        rnd = mod.build(cfg).eval()
-        run_rnd = named_runner(method, mod, rnd, nets=dict.fromkeys(names, rnd))
-        rows[f"{method} (untrained)"] = lambda c, s, ref: run_rnd(c, ref)
+        rnd = mod.build((model if model is not None else mod.pretrained()).cfg).eval()
+        rows[f"{method} (untrained)"] = lambda c, s, ref: mod.stylize(c, ref, model=rnd)
     return rows, names

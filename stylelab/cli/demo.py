@@ -14,9 +14,24 @@ import torch
 
 from .. import config, methods
 from ..bench import arena
+from ..errors import StylelabError
 from ..plots import gallery
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def settings(names, controls: dict | None = None) -> str:
+    """The controls the arena ran each method with, in words: "gatys steps=20, metastyle steps=20 ..."."""
+    parts = []
+    for name in names:
+        try:
+            mod = methods.get(name)
+        except StylelabError:
+            continue
+        ctl = {k: v for k, v in arena.controls_for(name, mod, controls).items() if k not in ("progress", "cache")}
+        if ctl:
+            parts.append(f"{name} " + " ".join(f"{k}={v}" for k, v in ctl.items()))
+    return "controls: " + ", ".join(parts) if parts else "no extra controls"
 
 
 def main(argv=None) -> int:
@@ -38,13 +53,14 @@ def main(argv=None) -> int:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     pairs = list(arena.DEFAULT_PAIRS)
-    fig = gallery(pairs, names, a.size, a.gatys_steps, dev)
+    fig = gallery(pairs, names, a.size, dev, {"gatys": {"steps": a.gatys_steps}})
     fig.savefig(out / "gallery.png", dpi=90)
     print(f"wrote {out / 'gallery.png'}")
     if not a.no_table:
         measured = a.update or names
-        rows = arena.run(measured, sizes=(a.size, 2 * a.size), runs=a.runs, device=dev,
-                         gatys_steps=a.table_gatys_steps, flop_sizes=(a.size, 2 * a.size))
+        controls = {"gatys": {"steps": a.table_gatys_steps}}
+        rows = arena.run(measured, sizes=(a.size, 2 * a.size), runs=a.runs, device=dev, controls=controls,
+                         flop_sizes=(a.size, 2 * a.size))
         if a.update and (out / "arena.json").is_file():
             new = {r["method"]: r for r in rows}
             old = {r["method"]: r for r in json.loads((out / "arena.json").read_text())}
@@ -52,8 +68,8 @@ def main(argv=None) -> int:
         table = arena.markdown(rows)
         (out / "arena.md").write_text(
             f"Measured by `python -m stylelab demo` on {dev} with torch {torch.__version__} "
-            f"({torch.get_num_threads()} threads); Gatys with {a.table_gatys_steps} L-BFGS steps, "
-            f"MetaStyle adapting 20 steps per style; times in ms per image, memory in MiB.\n\n{table}\n")
+            f"({torch.get_num_threads()} threads); {settings(measured, controls)}; "
+            f"times in ms per image, memory in MiB.\n\n{table}\n")
         (out / "arena.json").write_text(json.dumps(rows, indent=2))
         print(table)
     return 0

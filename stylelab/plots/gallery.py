@@ -13,9 +13,10 @@ from .. import assets
 from ..bench import arena
 
 
-def gallery(pairs, names, size: int, gatys_steps: int, device):
-    """A matplotlib figure: one row per (content, style) pair, one column per method."""
-    entries = arena.entries(names, device, gatys_steps)
+def gallery(pairs, names, size: int, device, controls: dict | None = None):
+    """A matplotlib figure: one row per (content, style) pair, one column per method; ``controls``:
+    per-method overrides of the methods' ``ARENA_CONTROLS`` (e.g. ``{"gatys": {"steps": 150}}``)."""
+    entries = arena.entries(names, device, controls)
     cols = ["content", "style"] + [e.name for e in entries]
     fig, axes = plt.subplots(len(pairs), len(cols), figsize=(2.3 * len(cols), 2.3 * len(pairs)), squeeze=False)
     bar = tqdm(total=len(pairs) * len(entries), desc="gallery", leave=False)
@@ -23,11 +24,13 @@ def gallery(pairs, names, size: int, gatys_steps: int, device):
         c, s = assets.load(c_name, size).to(device), assets.load(s_name, size).to(device)
         tiles = [c, s]
         for e in entries:
-            if e.run_named is not None:   # a single-style network: its picture only for its own style
+            if e.run_named is not None:   # a network of trained styles: a picture only for its own styles
                 out = e.run_named(c, s_name)
                 tiles.append(out.detach().cpu() if out is not None else f"not trained on {s_name}")
-            else:
-                tiles.append(e.run(c, s).detach().cpu() if e.run is not None else e.status)
+            elif e.run is not None and not e.trained_styles:
+                tiles.append(e.run(c, s).detach().cpu())
+            else:                         # no checkpoint ships: say so, never random weights
+                tiles.append(e.status)
             bar.update()
         for k, (ax, tile) in enumerate(zip(axes[r], tiles)):
             ax.set_xticks([]), ax.set_yticks([])

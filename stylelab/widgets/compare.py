@@ -8,10 +8,11 @@ from ..plots import gallery
 from .base import figure_png
 
 
-def arena_panel(pairs, names, size: int, gatys_steps: int, width: int = 900) -> W.VBox:
+def arena_panel(pairs, names, size: int, controls: dict | None = None, width: int = 900) -> W.VBox:
     """Pick a content/style pair and the methods to compare; shows their pictures side by side.
 
-    ``pairs``: list of (content_name, style_name) asset names. ``panel.update(pair=i, methods=[...])``
+    ``pairs``: list of (content_name, style_name) asset names; ``controls``: per-method overrides
+    of the methods' ``ARENA_CONTROLS`` (``plots.gallery``). ``panel.update(pair=i, methods=[...])``
     sets the controls and redraws, exactly what the dropdown, the list and the button do.
     """
     pair_box = W.Dropdown(options=[(f"{c} + {s}", i) for i, (c, s) in enumerate(pairs)], value=0,
@@ -23,7 +24,7 @@ def arena_panel(pairs, names, size: int, gatys_steps: int, width: int = 900) -> 
     device = config.device()
 
     def redraw(*_):
-        fig = gallery([pairs[pair_box.value]], list(method_box.value), size, gatys_steps, device)
+        fig = gallery([pairs[pair_box.value]], list(method_box.value), size, device, controls)
         view.value = figure_png(fig)
 
     def update(pair=None, methods=None):
