@@ -251,7 +251,7 @@ def grid(images: Iterable[torch.Tensor], ncols: int | None = None, height: int =
 def show(images, titles: Sequence[str] | None = None, ncols: int | None = None,
          size: float = 3.2, suptitle: str | None = None):
     """Show one image or a list side by side in a notebook; returns the matplotlib figure."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt   # lazily: the bottom layer should not pull in matplotlib for everyone
 
     if isinstance(images, torch.Tensor) and images.dim() == 4 and images.shape[0] > 1:
         images = list(images.unsqueeze(1))

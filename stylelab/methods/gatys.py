@@ -31,6 +31,7 @@ from typing import Callable, Mapping, Sequence
 
 import torch
 import torch.nn as nn
+from tqdm.auto import tqdm
 
 from .. import assets, config, controls, images, ops, stats
 from ..encoders import check_layers, vgg19
@@ -299,7 +300,7 @@ def run(content, style, *, content_layers: Sequence[str] | None = None,
     encoder = vgg19(pooling=pooling, device=str(dev))
     history: list = []
     x = None
-    bar = _tqdm(total=sum(steps_at), disable=not progress, desc="gatys")
+    bar = tqdm(total=sum(steps_at), disable=not progress, desc="gatys")
     try:
         for s, n in zip(scales, steps_at):
             ref = images.resize(shape_src, s)
@@ -320,11 +321,6 @@ def run(content, style, *, content_layers: Sequence[str] | None = None,
     if preserve_color == "luminance":
         x = stats.luminance_transfer(x, content_full)
     return Result(x.clamp(0.0, 1.0), history)
-
-
-def _tqdm(**kw):
-    from tqdm.auto import tqdm
-    return tqdm(**kw)
 
 
 def _initial(init, content, style, hw, seed, dev) -> torch.Tensor:
