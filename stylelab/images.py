@@ -17,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import config
 from .errors import ImageError
+from .files import atomic_write
 
 ImageLike = "str | os.PathLike | Image.Image | np.ndarray | torch.Tensor"
 
@@ -216,15 +217,9 @@ def to_pil(x: torch.Tensor) -> Image.Image:
 def save(x: torch.Tensor, path) -> Path:
     """Save the first image of ``x`` (format from the suffix); writes atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        to_pil(x).save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    fmt = Image.registered_extensions().get(path.suffix.lower(), "PNG")
+    picture = to_pil(x)
+    return atomic_write(path, lambda tmp: picture.save(tmp, format=fmt))
 
 
 def grid(images: Iterable[torch.Tensor], ncols: int | None = None, height: int = 256,

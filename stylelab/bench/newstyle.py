@@ -86,10 +86,7 @@ def race(style, starts, *, minutes: float = 10.0, marks=(1, 3, 10), content=None
         seconds_at, shots, pending = [], {}, list(marks)
 
         def snapshot(model, step):
-            was = model.training
-            model.eval()
-            pics = [johnson.stylize(e, model=model) for e in evals]
-            model.train(was)
+            pics = [johnson.stylize(e, model=model) for e in evals]   # stylize leaves the model as it was
             qs = [quality(p, e, style_img) for p, e in zip(pics, evals)]
             return {"step": step, "pictures": pics, **{k: statistics.mean(q[k] for q in qs) for k in qs[0]}}
 

@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .. import assets, checkpoints, controls, stats, video as vio
+from .. import assets, checkpoints, controls, images, stats, video as vio
 from ..encoders import vgg19
 from ..errors import ArgumentError, CheckpointError, ImageError
 from ..losses import ShortRunTerms, content_loss, mean_std_style_loss, scale_features
@@ -252,14 +252,6 @@ def adain_target(fc: torch.Tensor, styles: Sequence[StyleFeatures], weights: Seq
     return (1 - alpha) * fc + alpha * t
 
 
-def _pad8(x: torch.Tensor) -> tuple[torch.Tensor, int, int]:
-    h, w = x.shape[-2:]
-    ph, pw = (-h) % 8, (-w) % 8
-    if ph or pw:
-        x = F.pad(x, (0, pw, 0, ph), mode="reflect")
-    return x, h, w
-
-
 @torch.no_grad()
 def stylize(content, style=None, *, model: AdaINNet | None = None, size: int | None = None,
             alpha: float = 1.0, style_weights=None, preserve_color=False, mask=None,
@@ -297,12 +289,12 @@ def stylize(content, style=None, *, model: AdaINNet | None = None, size: int | N
         feats = [encode_style(s, model, size=style_size) if not isinstance(s, StyleFeatures)
                  else StyleFeatures(s.image, s.mean.to(dev), s.std.to(dev)) for s in styles]
     masks = controls.masks_for(mask, len(feats), tuple(c.shape[-2:])) if mask is not None else None
-    x, h, w_ = _pad8(c)
+    x, hw = images.pad_to_multiple(c, 8)   # the decoder's three upsamplings
     if masks is not None:
-        masks, _, _ = _pad8(masks)
+        masks, _ = images.pad_to_multiple(masks, 8)
     fc = model.encode(x)
     t = adain_target(fc, feats, w, masks, alpha)
-    out = model.decoder(t)[..., :h, :w_].clamp(0, 1)
+    out = images.crop_to(model.decoder(t), hw).clamp(0, 1)
     return stats.luminance_transfer(out, c) if color == "luminance" else out
 
 

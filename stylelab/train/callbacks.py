@@ -15,7 +15,7 @@ import time
 import torch
 from tqdm.auto import tqdm
 
-from .. import checkpoints, files
+from .. import checkpoints, files, ops
 from . import distributed
 from .state import CHECKPOINT, rng_state, write_history
 
@@ -62,11 +62,8 @@ class Evaluate(Callback):
 
     def on_step(self, run):
         if run.done % self.every == 0 or run.done == run.steps:
-            was = run.model.training
-            run.model.eval()
-            with torch.no_grad(), torch.autocast(run.device.type, enabled=run.use_amp):
+            with torch.no_grad(), torch.autocast(run.device.type, enabled=run.use_amp), ops.eval_mode(run.model):
                 terms = run.method.loss(run.model, {k: v.to(run.device) for k, v in self.batch.items()})
-            run.model.train(was)
             row = {"step": run.done, **{k: float(v) for k, v in terms.items()}}
             row["total"] = float(sum(terms.values()))
             run.eval_history.append(row)
