@@ -186,3 +186,24 @@ def test_stylize_adapts_once_per_style(data, monkeypatch):
     assert len(calls) == 1 and y1.shape == (1, 3, S, S) and 0 <= float(y2.min()) <= float(y2.max()) <= 1
     ms.stylize(content[:1], "great_wave", model=model, steps=1, cfg=cfg, adapt_content=content, progress=False)
     assert len(calls) == 2
+
+
+def test_encode_style_adapts_once_and_stylize_reuses_it(data, monkeypatch):
+    """``encode_style`` is the adaptation done once; ``stylize`` with its result adapts nothing, and
+    ``cache=False`` adapts anew on every call (what the arena times as the uncached figure)."""
+    content, style = data
+    cfg = tiny_cfg()
+    model = ms.build(cfg)
+    calls = []
+    real = ms.adapt
+    monkeypatch.setattr(ms, "adapt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    code = ms.encode_style(style, model, steps=1, cfg=cfg, adapt_content=content)
+    assert len(calls) == 1 and isinstance(code, ms.AdaptedStyle)
+    reused = ms.stylize(content[:1], code, model=model)
+    assert len(calls) == 1
+    fresh = [ms.stylize(content[:1], style, model=model, steps=1, cfg=cfg, adapt_content=content, progress=False,
+                        cache=False) for _ in range(2)]
+    assert len(calls) == 3
+    assert torch.allclose(reused, fresh[0], atol=1e-5) and torch.allclose(fresh[0], fresh[1])
+    with pytest.raises(stylelab.ArgumentError, match="histogram"):
+        ms.stylize(content[:1], code, model=model, preserve_color="histogram")

@@ -58,11 +58,11 @@ from .bilevel import inner_loop, meta_step, tasks_from_batch, train_step
 from .core import (ADAPTS, ORDERS, Config, adapted_names, build, check_config, config_of, loss, norm_parameter_names,
                    objective, perceptual_terms, resolved_order, style_targets)
 
-__all__ = ["ADAPTS", "ARENA_CONTROLS", "ORDERS", "STYLE_INPUT", "TRAINED", "AdaptedStyle", "Config", "TransformNet", "adapt",
-           "adapted_names", "build", "check_config", "clear_cache", "config_of", "content_batch", "encode_style",
-           "evaluate", "inner_loop", "loss", "meta_step", "norm_parameter_names", "objective", "perceptual_terms",
-           "pretrained", "resolved_order", "single_style_module", "style_targets", "stylize", "tasks_from_batch",
-           "train_step"]
+__all__ = ["ADAPTS", "ARENA_CONTROLS", "ORDERS", "STYLE_INPUT", "TRAINED", "AdaptedStyle", "Config",
+           "TransformNet", "adapt", "adapted_names", "build", "check_config", "clear_cache", "config_of",
+           "content_batch", "encode_style", "evaluate", "inner_loop", "loss", "meta_step", "norm_parameter_names",
+           "objective", "perceptual_terms", "pretrained", "resolved_order", "single_style_module", "style_targets",
+           "stylize", "tasks_from_batch", "train_step"]
 
 #: ``stylize``'s ``style`` is a picture: a tensor, a path or a bundled name (``methods.Method``).
 STYLE_INPUT = "image"
@@ -256,6 +256,9 @@ def stylize(content, style=None, *, model: nn.Module | None = None, size: int | 
         raise ArgumentError("no style given; MetaStyle adapts to a style image, pass one")
     x = assets.resolve(content, size)
     if isinstance(style, AdaptedStyle):
+        if color == "histogram":
+            raise ArgumentError("preserve_color='histogram' recolours the style image before adapting to it; "
+                                "pass the style image, not encode_style's result (or use preserve_color=True)")
         fast = style.net
     else:
         model = model if model is not None else pretrained()
