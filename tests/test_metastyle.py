@@ -173,13 +173,18 @@ def test_meta_adaptation_starts_with_exactly_the_inner_loop_step(data):
         ms.adapt(style, steps=1, model=model, cfg=cfg, content=photo, optimizer="lbfgs")
 
 
+def count_adaptations(monkeypatch) -> list:
+    """A list that grows by one on every ``ms.adapt`` call (which still runs)."""
+    calls, real = [], ms.adapt
+    monkeypatch.setattr(ms, "adapt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
 def test_stylize_adapts_once_per_style(data, monkeypatch):
     content, style = data
     cfg = tiny_cfg()
     model = ms.build(cfg)
-    calls = []
-    real = ms.adapt
-    monkeypatch.setattr(ms, "adapt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    calls = count_adaptations(monkeypatch)
     ms.clear_cache()
     y1 = ms.stylize(content[:1], style, model=model, steps=1, cfg=cfg, adapt_content=content, progress=False)
     y2 = ms.stylize(content[1:2], style, model=model, steps=1, cfg=cfg, adapt_content=content, progress=False)
@@ -194,9 +199,7 @@ def test_encode_style_adapts_once_and_stylize_reuses_it(data, monkeypatch):
     content, style = data
     cfg = tiny_cfg()
     model = ms.build(cfg)
-    calls = []
-    real = ms.adapt
-    monkeypatch.setattr(ms, "adapt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    calls = count_adaptations(monkeypatch)
     code = ms.encode_style(style, model, steps=1, cfg=cfg, adapt_content=content)
     assert len(calls) == 1 and isinstance(code, ms.AdaptedStyle)
     reused = ms.stylize(content[:1], code, model=model)

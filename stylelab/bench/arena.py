@@ -148,7 +148,6 @@ def _size_pair(content, style, size):
 
 def _timed_run(name, size, controls, device):
     """``fresh_peak_memory_mb``'s set-up in the fresh process: the entry and its inputs, then the run."""
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     e = entries([name], torch.device(device), controls)[0]
     c, s = _size_pair(assets.load(DEFAULT_PAIRS[0][0], size), assets.load(DEFAULT_PAIRS[0][1], size), size)
     c, s = c.to(device), s.to(device)
